@@ -1,0 +1,65 @@
+import Foundation
+
+/// The wrapper every message travels in (DESIGN.md §4).
+public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
+    /// Unique per message; the inbox records it so a redelivery has no second effect.
+    public var id: UUID
+    /// The payload's versioned type name.
+    public var type: String
+    /// When the sender created the message.
+    public var occurredAt: Date
+    /// Ties every message of one user action or project together; logged with every line.
+    public var correlationID: String
+    /// The id of the message that caused this one, if any.
+    public var causationID: UUID?
+    /// Identifies the intent, so a retried send of the same intent can be recognised.
+    public var idempotencyKey: String?
+    /// The message itself.
+    public var payload: Payload
+
+    public init(
+        id: UUID = UUID(),
+        type: String,
+        occurredAt: Date = Date(),
+        correlationID: String,
+        causationID: UUID? = nil,
+        idempotencyKey: String? = nil,
+        payload: Payload
+    ) {
+        self.id = id
+        self.type = type
+        self.occurredAt = occurredAt
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.idempotencyKey = idempotencyKey
+        self.payload = payload
+    }
+}
+
+extension Envelope where Payload: Message {
+    /// Wraps `payload` with its own type name.
+    public init(
+        _ payload: Payload,
+        correlationID: String,
+        causationID: UUID? = nil,
+        idempotencyKey: String? = nil
+    ) {
+        self.init(
+            type: Payload.type,
+            correlationID: correlationID,
+            causationID: causationID,
+            idempotencyKey: idempotencyKey,
+            payload: payload
+        )
+    }
+}
+
+/// The envelope's fields without the payload: read first to route a message before decoding its payload.
+public struct EnvelopeHeader: Codable, Sendable {
+    public var id: UUID
+    public var type: String
+    public var occurredAt: Date
+    public var correlationID: String
+    public var causationID: UUID?
+    public var idempotencyKey: String?
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// A payload that travels between services inside an ``Envelope``.
+///
+/// `type` names the shape and its version (`stage.generate-content.v1`); a shipped type is never changed in
+/// place, a new version gets a new name.
+public protocol Message: Codable, Sendable {
+    /// The versioned name of this message shape.
+    static var type: String { get }
+}
+
+/// A message with exactly one consuming service, sent to `aiwf.commands` with its type as the routing key.
+public protocol Command: Message {}
+
+/// A fact that already happened, published to `aiwf.events`; every interested handler has its own queue.
+public protocol Event: Message {}
+
+/// A request answered over request/reply with a typed reply.
+public protocol Request: Message {
+    /// What the responder sends back.
+    associatedtype Reply: Codable & Sendable
+}

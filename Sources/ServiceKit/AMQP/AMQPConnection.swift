@@ -1,0 +1,304 @@
+import CRabbit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Synchronization
+
+/// How an ``AMQPConnection`` connects and behaves.
+public struct AMQPConnectionOptions: Sendable {
+    public var url: AMQPURL
+    /// Shown in the broker's connection list; name it after the service and role (`StageService.publish`).
+    public var name: String
+    /// The broker drops a connection that misses two heartbeats; the driver services the socket at a quarter of it.
+    public var heartbeatSeconds: Int = 10
+    /// How many publishes may await their confirm at once; more wait in order.
+    public var publishWindow: Int = 512
+    /// Reconnect delays grow from `minimumBackoff` to `maximumBackoff`, with jitter.
+    public var minimumBackoff: Duration = .milliseconds(100)
+    public var maximumBackoff: Duration = .seconds(5)
+    /// How long `close()` waits for unconfirmed publishes.
+    public var closeTimeout: Duration = .seconds(5)
+
+    public init(url: AMQPURL, name: String) {
+        self.url = url
+        self.name = name
+    }
+}
+
+/// A RabbitMQ connection owned by one dedicated thread, usable from any task.
+///
+/// librabbitmq connections are not thread-safe, so every operation is handed to the owning thread as a job and
+/// the thread is woken through an eventfd. The connection reconnects by itself with backoff, declares again
+/// every topology declared through it, resumes its consumers, and sends again every publish that was not yet
+/// confirmed, so an awaited ``publish(_:)`` returns only once the broker took responsibility for the message.
+/// Use separate connections for publishing and consuming, so broker flow control on publishers never stalls acks.
+public final class AMQPConnection: Sendable {
+    /// The options the connection was created with.
+    public let options: AMQPConnectionOptions
+    let logger: Logger
+    let mailbox: Mutex<Mailbox>
+    let wakeDescriptor: Int32
+    private let status: Mutex<Status>
+
+    struct Mailbox {
+        var jobs: [Job] = []
+        var stopRequested = false
+        var stopped = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var nextConsumerID = 1
+    }
+
+    private struct Status {
+        var connected = false
+        var connectionWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Work for the owning thread. `needsConnection` jobs wait while the connection is down.
+    struct Job: Sendable {
+        var needsConnection: Bool
+        var run: @Sendable (ConnectionDriver) throws -> Void
+        var fail: @Sendable (any Error) -> Void
+    }
+
+    /// Starts the owning thread, which connects at once and keeps trying until it succeeds or is closed.
+    public init(options: AMQPConnectionOptions, logger: Logger) {
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "amqp_connection"] = "\(options.name)"
+        self.logger = logger
+        self.mailbox = Mutex(Mailbox())
+        self.status = Mutex(Status())
+        self.wakeDescriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        Self.startThread(for: self)
+    }
+
+    deinit {
+        _ = Glibc.close(wakeDescriptor)
+    }
+
+    /// Thread bodies are formed here, outside any actor, so Swift's isolation checks accept them on a raw thread.
+    private nonisolated static func startThread(for connection: AMQPConnection) {
+        let thread = Thread {
+            ConnectionDriver(connection: connection).run()
+        }
+        thread.name = "amqp-\(connection.options.name)"
+        thread.start()
+    }
+
+    /// Whether the connection is up right now.
+    public var isConnected: Bool { status.withLock { $0.connected } }
+
+    /// Waits until the connection is up (returns at once if it is).
+    public func waitUntilConnected() async {
+        await withCheckedContinuation { continuation in
+            let now = status.withLock { state -> Bool in
+                if state.connected { return true }
+                state.connectionWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func setConnected(_ connected: Bool) {
+        let waiters = status.withLock { state in
+            state.connected = connected
+            defer { state.connectionWaiters = [] }
+            return connected ? state.connectionWaiters : []
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    // MARK: Jobs
+
+    func submit(_ job: Job) {
+        let accepted = mailbox.withLock { box -> Bool? in
+            guard !box.stopped, !box.stopRequested else { return nil }
+            box.jobs.append(job)
+            return box.jobs.count == 1
+        }
+        switch accepted {
+        case .none: job.fail(AMQPError.closed)
+        case .some(true): wake()
+        case .some(false): break
+        }
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeDescriptor, &one, 8)
+    }
+
+    /// Runs `body` on the owning thread once connected and returns its result.
+    func perform<Result: Sendable>(
+        _ body: @escaping @Sendable (ConnectionDriver) throws -> Result
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(
+                Job(
+                    needsConnection: true,
+                    run: { driver in continuation.resume(returning: try body(driver)) },
+                    fail: { continuation.resume(throwing: $0) }
+                )
+            )
+        }
+    }
+
+    // MARK: Public operations
+
+    /// Declares exchanges, queues and bindings; they are declared again after every reconnect.
+    public func declare(_ topology: Topology) async throws {
+        try await perform { driver in try driver.declare(topology) }
+    }
+
+    /// Publishes one message and returns once the broker confirmed it.
+    ///
+    /// Throws ``AMQPError/Code/unroutable`` for a mandatory message no queue took, ``AMQPError/Code/nacked``
+    /// when the broker refused it, ``AMQPError/Code/closed`` when the connection was closed first.
+    public func publish(_ message: OutgoingMessage) async throws {
+        try await publish([message])
+    }
+
+    /// Publishes messages in order, pipelined, and returns once the broker confirmed all of them.
+    /// The first failure is thrown after every message was settled.
+    public func publish(_ messages: [OutgoingMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            submit(
+                Job(
+                    needsConnection: false,
+                    run: { driver in driver.enqueue(messages, continuation: continuation) },
+                    fail: { continuation.resume(throwing: $0) }
+                )
+            )
+        }
+    }
+
+    /// Subscribes to a queue once connected; deliveries arrive on the returned consumer's stream.
+    ///
+    /// - Parameters:
+    ///   - prefetch: how many unacknowledged deliveries the broker sends ahead.
+    ///   - noAck: the broker forgets a message once sent (for direct reply-to only).
+    ///   - onPublishChannel: consume on the publishing channel, as direct reply-to requires.
+    public func consume(
+        queue: String,
+        prefetch: UInt16,
+        noAck: Bool = false,
+        onPublishChannel: Bool = false
+    ) async throws -> AMQPConsumer {
+        let id = mailbox.withLock { box in
+            defer { box.nextConsumerID += 1 }
+            return box.nextConsumerID
+        }
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
+        let registration = ConsumerRegistration(
+            id: id, queue: queue, prefetch: prefetch, noAck: noAck, onPublishChannel: onPublishChannel,
+            continuation: continuation
+        )
+        try await withCheckedThrowingContinuation { (subscribed: CheckedContinuation<Void, any Error>) in
+            submit(
+                Job(
+                    needsConnection: false,
+                    run: { driver in driver.add(registration, subscribed: subscribed) },
+                    fail: { error in
+                        continuation.finish(throwing: error)
+                        subscribed.resume(throwing: error)
+                    }
+                )
+            )
+        }
+        return AMQPConsumer(id: id, queue: queue, deliveries: stream, connection: self)
+    }
+
+    /// Acknowledges a delivery. An ack for a delivery from before a reconnect is dropped: the broker has
+    /// already requeued that message.
+    public func ack(_ delivery: AMQPDelivery) {
+        submit(Job(needsConnection: false, run: { $0.settle(delivery, .ack) }, fail: { _ in }))
+    }
+
+    /// Rejects a delivery; without `requeue` the broker dead-letters it.
+    public func reject(_ delivery: AMQPDelivery, requeue: Bool) {
+        submit(Job(needsConnection: false, run: { $0.settle(delivery, requeue ? .requeue : .reject) }, fail: { _ in }))
+    }
+
+    func cancel(consumerID: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            submit(
+                Job(
+                    needsConnection: false,
+                    run: { driver in
+                        driver.cancel(consumerID: consumerID)
+                        continuation.resume()
+                    },
+                    fail: { _ in continuation.resume() }
+                )
+            )
+        }
+    }
+
+    /// Removes every ready message from a queue; returns how many there were.
+    @discardableResult
+    public func purge(queue: String) async throws -> Int {
+        try await perform { driver in try driver.onAdminChannel { wire, channel in try wire.purge(queue, on: channel) } }
+    }
+
+    /// Deletes a queue with its messages.
+    public func delete(queue: String) async throws {
+        try await perform { driver in try driver.onAdminChannel { wire, channel in try wire.deleteQueue(queue, on: channel) } }
+    }
+
+    /// The number of ready messages in a queue.
+    public func messageCount(queue: String) async throws -> Int {
+        try await perform { driver in
+            try driver.onAdminChannel { wire, channel in try wire.messageCount(queue, on: channel) }
+        }
+    }
+
+    /// Cancels the consumers, waits (bounded) for unconfirmed publishes, and closes the connection.
+    /// Unacknowledged deliveries go back to their queues. Operations after this fail with `.closed`.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = mailbox.withLock { box -> Bool in
+                if box.stopped { return true }
+                box.stopRequested = true
+                box.closeWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() } else { wake() }
+        }
+    }
+}
+
+/// A subscription to one queue.
+public final class AMQPConsumer: Sendable {
+    public let queue: String
+    /// Deliveries in arrival order; finishes when the consumer is cancelled or the connection closed, and throws
+    /// when the subscription was refused (for example, the queue does not exist).
+    public let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    let id: Int
+    let connection: AMQPConnection
+
+    init(id: Int, queue: String, deliveries: AsyncThrowingStream<AMQPDelivery, any Error>, connection: AMQPConnection) {
+        self.id = id
+        self.queue = queue
+        self.deliveries = deliveries
+        self.connection = connection
+    }
+
+    /// Stops deliveries; those already received can still be acknowledged until the connection closes.
+    public func cancel() async {
+        await connection.cancel(consumerID: id)
+    }
+}
+
+/// What the driver needs to know to (re)subscribe a consumer.
+struct ConsumerRegistration: Sendable {
+    let id: Int
+    let queue: String
+    let prefetch: UInt16
+    let noAck: Bool
+    let onPublishChannel: Bool
+    let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+}

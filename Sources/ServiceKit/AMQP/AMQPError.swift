@@ -1,0 +1,47 @@
+/// An error from the AMQP runtime, with a message that says what happened and what to check.
+public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What kind of failure this is; compare against the static members.
+    public struct Code: Hashable, Sendable {
+        fileprivate let rawValue: String
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// A readable explanation, including the broker's or the library's own words.
+    public let message: String
+
+    public var description: String { "AMQP \(code.rawValue): \(message)" }
+
+    public static func == (lhs: AMQPError, rhs: AMQPError) -> Bool { lhs.code == rhs.code }
+
+    static func connectionFailed(_ message: String) -> AMQPError { AMQPError(code: .connectionFailed, message: message) }
+    static func connectionLost(_ message: String) -> AMQPError { AMQPError(code: .connectionLost, message: message) }
+    static func channelClosed(_ message: String) -> AMQPError { AMQPError(code: .channelClosed, message: message) }
+    static func unroutable(exchange: String, routingKey: String) -> AMQPError {
+        AMQPError(
+            code: .unroutable,
+            message: "no queue is bound to exchange '\(exchange)' for routing key '\(routingKey)'; is the consuming service running and has it declared its queue?"
+        )
+    }
+    static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }
+    static var closed: AMQPError { AMQPError(code: .closed, message: "the connection was closed by this process") }
+    static func invalidURL(_ message: String) -> AMQPError { AMQPError(code: .invalidURL, message: message) }
+}
+
+extension AMQPError.Code {
+    /// The broker could not be reached or refused the login.
+    public static let connectionFailed = Self(rawValue: "connection-failed")
+    /// An established connection broke; the runtime reconnects by itself.
+    public static let connectionLost = Self(rawValue: "connection-lost")
+    /// The broker closed a channel because an operation was not allowed (for example a declaration that
+    /// conflicts with an existing queue).
+    public static let channelClosed = Self(rawValue: "channel-closed")
+    /// A mandatory message matched no queue.
+    public static let unroutable = Self(rawValue: "unroutable")
+    /// The broker refused to take responsibility for a message.
+    public static let nacked = Self(rawValue: "nacked")
+    /// The connection was closed by this process.
+    public static let closed = Self(rawValue: "closed")
+    /// The AMQP URL could not be read.
+    public static let invalidURL = Self(rawValue: "invalid-url")
+}

@@ -1,0 +1,388 @@
+import CRabbit
+import DequeModule
+import Foundation
+import Logging
+import Metrics
+
+/// The state and loop of one connection's owning thread. Never touched by any other thread.
+final class ConnectionDriver {
+    private let connection: AMQPConnection
+    private var logger: Logger { connection.logger }
+    private var options: AMQPConnectionOptions { connection.options }
+
+    private var wire: AMQPWire?
+    private var generation: UInt64 = 0
+    private var deferred: [AMQPConnection.Job] = []
+    private var topologies: [Topology] = []
+
+    // Publishing: messages wait in `outbound` until the window has room, then wait in `unconfirmed`.
+    private var outbound: Deque<PendingPublish> = []
+    private var unconfirmed: [UInt64: PendingPublish] = [:]
+    private var tagByMessageID: [String: UInt64] = [:]
+    private var returnedTags: Set<UInt64> = []
+    private var nextDeliveryTag: UInt64 = 1
+
+    // Consuming
+    private var consumers: [Int: ConsumerState] = [:]
+    private var consumerIDByTag: [String: Int] = [:]
+    private var nextChannel: UInt16 = ConnectionDriver.firstConsumerChannel
+    private var adminChannelOpen = false
+
+    private static let publishChannel: UInt16 = 1
+    private static let adminChannel: UInt16 = 2
+    private static let firstConsumerChannel: UInt16 = 3
+
+    private let reconnects: Counter
+
+    init(connection: AMQPConnection) {
+        self.connection = connection
+        self.reconnects = Counter(label: "aiwf_amqp_reconnects_total", dimensions: [("connection", connection.options.name)])
+    }
+
+    // MARK: Loop
+
+    func run() {
+        var backoff = options.minimumBackoff
+        while true {
+            let (jobs, stopRequested) = takeMailbox()
+            jobs.forEach(execute)
+            if stopRequested {
+                shutDown()
+                return
+            }
+            guard let wire else {
+                if connect() {
+                    backoff = options.minimumBackoff
+                } else {
+                    waitForWake(timeout: backoff.jittered())
+                    backoff = min(backoff * 2, options.maximumBackoff)
+                }
+                continue
+            }
+            if !deferred.isEmpty {
+                let ready = deferred
+                deferred = []
+                ready.forEach(execute)
+            }
+            flushOutbound()
+            if wire.broken == nil, !wire.hasBufferedInput {
+                waitForInput(on: wire)
+            }
+            pumpInbound(limit: 512)
+            if let reason = wire.broken { connectionLost(reason) } else { wire.releaseBuffers() }
+        }
+    }
+
+    private func takeMailbox() -> ([AMQPConnection.Job], Bool) {
+        // Reset the eventfd before taking the jobs, so a job added afterwards wakes the next poll.
+        var value: UInt64 = 0
+        _ = read(connection.wakeDescriptor, &value, 8)
+        return connection.mailbox.withLock { box in
+            defer { box.jobs = [] }
+            return (box.jobs, box.stopRequested)
+        }
+    }
+
+    private func execute(_ job: AMQPConnection.Job) {
+        if job.needsConnection, wire == nil {
+            deferred.append(job)
+            return
+        }
+        do {
+            try job.run(self)
+        } catch let error as AMQPError where error.code == .connectionLost {
+            deferred.append(job)  // tried again after the reconnect
+        } catch {
+            job.fail(error)
+        }
+    }
+
+    private func waitForInput(on wire: AMQPWire) {
+        var descriptors = [
+            pollfd(fd: wire.socketDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: connection.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        let timeout = Int32(max(options.heartbeatSeconds * 250, 50))
+        _ = poll(&descriptors, 2, timeout)
+    }
+
+    private func waitForWake(timeout: Duration) {
+        var descriptor = pollfd(fd: connection.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+        _ = poll(&descriptor, 1, Int32(timeout.milliseconds))
+    }
+
+    // MARK: Connecting
+
+    private func connect() -> Bool {
+        do {
+            let wire = try AMQPWire.connect(to: options.url, name: options.name, heartbeatSeconds: options.heartbeatSeconds)
+            try wire.openChannel(Self.publishChannel)
+            try wire.enableConfirms(on: Self.publishChannel)
+            try wire.openChannel(Self.adminChannel)
+            for topology in topologies {
+                try declare(topology, using: wire)
+            }
+            self.wire = wire
+            adminChannelOpen = true
+            generation += 1
+            nextChannel = Self.firstConsumerChannel
+            for id in consumers.keys.sorted() {
+                subscribe(id)
+            }
+            if let reason = wire.broken { throw AMQPError.connectionLost(reason) }
+            logger.info("connected to RabbitMQ", metadata: ["amqp_url": "\(options.url)", "generation": "\(generation)"])
+            connection.setConnected(true)
+            return true
+        } catch {
+            self.wire = nil
+            logger.warning("cannot connect to RabbitMQ; retrying", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    private func connectionLost(_ reason: String) {
+        logger.warning("connection to RabbitMQ lost; reconnecting", metadata: ["reason": "\(reason)"])
+        reconnects.increment()
+        wire = nil
+        connection.setConnected(false)
+        consumerIDByTag = [:]
+        for id in consumers.keys { consumers[id]?.consumerTag = nil }
+        // Unconfirmed messages may or may not have reached a queue: send them again (at least once).
+        for tag in unconfirmed.keys.sorted(by: >) {
+            if let pending = unconfirmed[tag] { outbound.prepend(pending) }
+        }
+        unconfirmed = [:]
+        tagByMessageID = [:]
+        returnedTags = []
+        nextDeliveryTag = 1
+    }
+
+    // MARK: Topology and admin
+
+    func declare(_ topology: Topology) throws {
+        guard let wire else { throw AMQPError.connectionLost("not connected") }
+        try onAdminChannel { _, _ in try declare(topology, using: wire) }
+        if !topologies.contains(topology) { topologies.append(topology) }
+    }
+
+    private func declare(_ topology: Topology, using wire: AMQPWire) throws(AMQPError) {
+        for exchange in topology.exchanges { try wire.declare(exchange, on: Self.adminChannel) }
+        for queue in topology.queues { try wire.declare(queue, on: Self.adminChannel) }
+        for binding in topology.bindings { try wire.bind(binding, on: Self.adminChannel) }
+    }
+
+    /// Runs a synchronous broker call on the admin channel, reopening the channel after the broker closed it.
+    func onAdminChannel<Result>(_ body: (AMQPWire, UInt16) throws -> Result) throws -> Result {
+        guard let wire else { throw AMQPError.connectionLost("not connected") }
+        if !adminChannelOpen {
+            try wire.openChannel(Self.adminChannel)
+            adminChannelOpen = true
+        }
+        do {
+            return try body(wire, Self.adminChannel)
+        } catch let error as AMQPError where error.code == .channelClosed {
+            adminChannelOpen = false
+            throw error
+        }
+    }
+
+    // MARK: Publishing
+
+    func enqueue(_ messages: [OutgoingMessage], continuation: CheckedContinuation<Void, any Error>) {
+        let waiter = PublishWaiter(count: messages.count, continuation: continuation)
+        for message in messages {
+            outbound.append(PendingPublish(message: message, waiter: waiter))
+        }
+    }
+
+    private func flushOutbound() {
+        guard let wire, wire.broken == nil else { return }
+        while unconfirmed.count < options.publishWindow, let pending = outbound.popFirst() {
+            do {
+                try wire.publish(pending.message, on: Self.publishChannel)
+            } catch {
+                outbound.prepend(pending)
+                return
+            }
+            let tag = nextDeliveryTag
+            nextDeliveryTag += 1
+            unconfirmed[tag] = pending
+            tagByMessageID[pending.message.messageID] = tag
+        }
+    }
+
+    private func confirm(_ deliveryTag: UInt64, multiple: Bool, acknowledged: Bool) {
+        let tags = multiple ? unconfirmed.keys.filter { $0 <= deliveryTag } : [deliveryTag]
+        for tag in tags {
+            guard let pending = unconfirmed.removeValue(forKey: tag) else { continue }
+            tagByMessageID[pending.message.messageID] = nil
+            if returnedTags.remove(tag) != nil {
+                pending.waiter.settle(AMQPError.unroutable(exchange: pending.message.exchange, routingKey: pending.message.routingKey))
+            } else if acknowledged {
+                pending.waiter.settle(nil)
+            } else {
+                pending.waiter.settle(AMQPError.nacked("the broker refused message \(pending.message.messageID) for '\(pending.message.exchange)'"))
+            }
+        }
+    }
+
+    // MARK: Consuming
+
+    func add(_ registration: ConsumerRegistration, subscribed: CheckedContinuation<Void, any Error>) {
+        consumers[registration.id] = ConsumerState(registration: registration, subscribed: subscribed)
+        if wire != nil { subscribe(registration.id) }
+    }
+
+    private func subscribe(_ id: Int) {
+        guard let wire, var state = consumers[id] else { return }
+        let registration = state.registration
+        var channel = Self.publishChannel
+        do {
+            if !registration.onPublishChannel {
+                channel = nextChannel
+                nextChannel += 1
+                try wire.openChannel(channel)
+            }
+            let tag = try wire.consume(registration.queue, on: channel, prefetch: registration.prefetch, noAck: registration.noAck)
+            state.channel = channel
+            state.consumerTag = tag
+            consumerIDByTag[tag] = id
+            state.subscribed?.resume()
+            state.subscribed = nil
+            consumers[id] = state
+        } catch where error.code == .channelClosed {
+            logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
+            consumers[id] = nil
+            registration.continuation.finish(throwing: error)
+            state.subscribed?.resume(throwing: error)
+        } catch {
+            // The connection broke; the consumer is subscribed again after the reconnect.
+        }
+    }
+
+    func cancel(consumerID: Int) {
+        guard let state = consumers.removeValue(forKey: consumerID) else { return }
+        if let tag = state.consumerTag, let wire {
+            consumerIDByTag[tag] = nil
+            try? wire.cancel(consumerTag: tag, on: state.channel)
+        }
+        state.registration.continuation.finish()
+        state.subscribed?.resume(throwing: AMQPError.closed)
+    }
+
+    enum Settlement {
+        case ack, reject, requeue
+    }
+
+    func settle(_ delivery: AMQPDelivery, _ settlement: Settlement) {
+        guard let wire, delivery.generation == generation else { return }
+        switch settlement {
+        case .ack: wire.ack(delivery.deliveryTag, on: delivery.channel)
+        case .reject: wire.reject(delivery.deliveryTag, on: delivery.channel, requeue: false)
+        case .requeue: wire.reject(delivery.deliveryTag, on: delivery.channel, requeue: true)
+        }
+    }
+
+    private func pumpInbound(limit: Int) {
+        guard let wire else { return }
+        for _ in 0..<limit {
+            switch wire.next() {
+            case .nothing:
+                return
+            case .delivery(var delivery):
+                delivery.generation = generation
+                if let id = consumerIDByTag[delivery.consumerTag], let state = consumers[id] {
+                    state.registration.continuation.yield(delivery)
+                } else if wire.broken == nil {
+                    // Arrived after a local cancel: hand it back at once.
+                    wire.reject(delivery.deliveryTag, on: delivery.channel, requeue: true)
+                }
+            case .confirm(let tag, let multiple, let acknowledged):
+                confirm(tag, multiple: multiple, acknowledged: acknowledged)
+                flushOutbound()
+            case .returned(let messageID):
+                if let messageID, let tag = tagByMessageID[messageID] { returnedTags.insert(tag) }
+            }
+            if wire.broken != nil { return }
+        }
+    }
+
+    // MARK: Shutdown
+
+    private func shutDown() {
+        for id in consumers.keys.sorted() { cancel(consumerID: id) }
+        let deadline = ContinuousClock.now + options.closeTimeout
+        while let wire, wire.broken == nil, !(outbound.isEmpty && unconfirmed.isEmpty), ContinuousClock.now < deadline {
+            flushOutbound()
+            if !wire.hasBufferedInput { waitForInput(on: wire) }
+            pumpInbound(limit: 512)
+        }
+        wire?.close()
+        wire = nil
+        connection.setConnected(false)
+        let leftover = Array(outbound) + Array(unconfirmed.values)
+        if !leftover.isEmpty {
+            logger.error("closing with unconfirmed publishes", metadata: ["count": "\(leftover.count)"])
+        }
+        leftover.forEach { $0.waiter.settle(AMQPError.closed) }
+        outbound = []
+        unconfirmed = [:]
+        let (jobs, waiters) = connection.mailbox.withLock { box in
+            box.stopped = true
+            defer {
+                box.jobs = []
+                box.closeWaiters = []
+            }
+            return (box.jobs, box.closeWaiters)
+        }
+        (deferred + jobs).forEach { $0.fail(AMQPError.closed) }
+        deferred = []
+        logger.debug("connection closed")
+        waiters.forEach { $0.resume() }
+    }
+}
+
+/// A consumer as the driver tracks it across reconnects.
+private struct ConsumerState {
+    let registration: ConsumerRegistration
+    var subscribed: CheckedContinuation<Void, any Error>?
+    var channel: UInt16 = 0
+    var consumerTag: String?
+}
+
+/// A message waiting to be sent or confirmed.
+private struct PendingPublish {
+    let message: OutgoingMessage
+    let waiter: PublishWaiter
+}
+
+/// Resumes a publishing caller once every message of its call is settled.
+private final class PublishWaiter {
+    private var remaining: Int
+    private var firstError: (any Error)?
+    private let continuation: CheckedContinuation<Void, any Error>
+
+    init(count: Int, continuation: CheckedContinuation<Void, any Error>) {
+        self.remaining = count
+        self.continuation = continuation
+    }
+
+    func settle(_ error: (any Error)?) {
+        if firstError == nil { firstError = error }
+        remaining -= 1
+        guard remaining == 0 else { return }
+        if let firstError { continuation.resume(throwing: firstError) } else { continuation.resume() }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// This duration, spread by ±20 % so that many clients do not retry in step.
+    func jittered() -> Duration {
+        self * Double.random(in: 0.8...1.2)
+    }
+}

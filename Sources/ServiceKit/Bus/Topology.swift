@@ -1,0 +1,141 @@
+/// Exchanges, queues and bindings a service needs, declared from code at start and again after every reconnect.
+public struct Topology: Sendable, Equatable {
+    public var exchanges: [ExchangeSpec]
+    public var queues: [QueueSpec]
+    public var bindings: [BindingSpec]
+
+    public init(exchanges: [ExchangeSpec] = [], queues: [QueueSpec] = [], bindings: [BindingSpec] = []) {
+        self.exchanges = exchanges
+        self.queues = queues
+        self.bindings = bindings
+    }
+
+    /// Both topologies together.
+    public static func + (lhs: Topology, rhs: Topology) -> Topology {
+        Topology(
+            exchanges: lhs.exchanges + rhs.exchanges,
+            queues: lhs.queues + rhs.queues,
+            bindings: lhs.bindings + rhs.bindings
+        )
+    }
+
+    /// The three exchanges every service relies on (DESIGN.md §4).
+    public static let standardExchanges = Topology(exchanges: [
+        ExchangeSpec(name: Exchange.commands, kind: .direct),
+        ExchangeSpec(name: Exchange.events, kind: .topic),
+        ExchangeSpec(name: Exchange.deadLetters, kind: .direct),
+    ])
+
+    /// A durable work queue with its dead-letter queue `<name>.dead`.
+    ///
+    /// - Parameters:
+    ///   - kind: quorum by default; classic where exclusivity or endless requeues are the point.
+    ///   - deliveryLimit: how often a quorum queue redelivers a message (after crashes) before dead-lettering it.
+    ///   - bindings: `(exchange, routing key)` pairs that route to this queue.
+    public static func workQueue(
+        _ name: String,
+        kind: QueueSpec.Kind = .quorum,
+        deliveryLimit: Int = 20,
+        bindings: [(exchange: String, routingKey: String)] = []
+    ) -> Topology {
+        let deadName = name + ".dead"
+        var queue = QueueSpec(name: name, kind: kind)
+        queue.deadLetterExchange = Exchange.deadLetters
+        queue.deadLetterRoutingKey = deadName
+        if kind == .quorum { queue.deliveryLimit = deliveryLimit }
+        return Topology(
+            queues: [queue, QueueSpec(name: deadName, kind: .classic)],
+            bindings: [BindingSpec(queue: deadName, exchange: Exchange.deadLetters, routingKey: deadName)]
+                + bindings.map { BindingSpec(queue: name, exchange: $0.exchange, routingKey: $0.routingKey) }
+        )
+    }
+}
+
+/// The names of the shared exchanges.
+public enum Exchange {
+    /// Direct; a command has exactly one consuming service.
+    public static let commands = "aiwf.commands"
+    /// Topic; every handler has its own durable queue.
+    public static let events = "aiwf.events"
+    /// Direct; each queue's dead letters go to `<queue>.dead`.
+    public static let deadLetters = "aiwf.dlx"
+    /// The broker's default exchange, which routes by queue name.
+    public static let `default` = ""
+}
+
+/// An exchange to declare.
+public struct ExchangeSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case direct, topic, fanout, headers
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var durable: Bool
+
+    public init(name: String, kind: Kind, durable: Bool = true) {
+        self.name = name
+        self.kind = kind
+        self.durable = durable
+    }
+}
+
+/// A queue to declare, with the RabbitMQ arguments this project uses.
+public struct QueueSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case classic, quorum
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var durable: Bool = true
+    public var exclusive: Bool = false
+    public var autoDelete: Bool = false
+    public var deliveryLimit: Int?
+    public var deadLetterExchange: String?
+    public var deadLetterRoutingKey: String?
+    public var maxLength: Int?
+    /// `drop-head`, `reject-publish` or `reject-publish-dlx`.
+    public var overflow: String?
+    public var messageTTLMilliseconds: Int?
+    public var singleActiveConsumer: Bool = false
+
+    public init(name: String, kind: Kind = .classic) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// The `x-` arguments sent with `queue.declare`.
+    var arguments: [(String, TableValue)] {
+        var arguments: [(String, TableValue)] = []
+        if kind == .quorum { arguments.append(("x-queue-type", .string("quorum"))) }
+        if let deliveryLimit { arguments.append(("x-delivery-limit", .int(Int64(deliveryLimit)))) }
+        if let deadLetterExchange { arguments.append(("x-dead-letter-exchange", .string(deadLetterExchange))) }
+        if let deadLetterRoutingKey { arguments.append(("x-dead-letter-routing-key", .string(deadLetterRoutingKey))) }
+        if let maxLength { arguments.append(("x-max-length", .int(Int64(maxLength)))) }
+        if let overflow { arguments.append(("x-overflow", .string(overflow))) }
+        if let messageTTLMilliseconds { arguments.append(("x-message-ttl", .int(Int64(messageTTLMilliseconds)))) }
+        if singleActiveConsumer { arguments.append(("x-single-active-consumer", .bool(true))) }
+        return arguments
+    }
+}
+
+/// A value in an AMQP argument table.
+enum TableValue: Sendable, Equatable {
+    case string(String)
+    case int(Int64)
+    case bool(Bool)
+}
+
+/// A binding of a queue to an exchange.
+public struct BindingSpec: Sendable, Equatable {
+    public var queue: String
+    public var exchange: String
+    public var routingKey: String
+
+    public init(queue: String, exchange: String, routingKey: String) {
+        self.queue = queue
+        self.exchange = exchange
+        self.routingKey = routingKey
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@testable import ServiceKit
+
+@Suite("AMQP connection against the real broker", .timeLimit(.minutes(2)))
+struct AMQPConnectionTests {
+    @Test func publishesWithConfirmsAndConsumesWithAcks() async throws {
+        let queue = TestBroker.uniqueName("confirms")
+        let publisher = TestBroker.connection("test.publisher")
+        let consumer = TestBroker.connection("test.consumer")
+        try await publisher.declare(Topology(queues: [QueueSpec(name: queue)]))
+        let messages = (0..<2_000).map { index in
+            OutgoingMessage(exchange: "", routingKey: queue, body: Data("message \(index)".utf8))
+        }
+        try await publisher.publish(messages)
+        #expect(try await publisher.messageCount(queue: queue) == 2_000)
+
+        let subscription = try await consumer.consume(queue: queue, prefetch: 100)
+        var received: [String] = []
+        for try await delivery in subscription.deliveries {
+            received.append(String(decoding: delivery.body, as: UTF8.self))
+            consumer.ack(delivery)
+            if received.count == 2_000 { break }
+        }
+        #expect(received == messages.map { String(decoding: $0.body, as: UTF8.self) })
+        await subscription.cancel()
+        try await publisher.delete(queue: queue)
+        await consumer.close()
+        await publisher.close()
+    }
+
+    @Test func mandatoryMessageWithoutQueueIsUnroutable() async throws {
+        let publisher = TestBroker.connection("test.unroutable")
+        let message = OutgoingMessage(exchange: "", routingKey: TestBroker.uniqueName("nobody"), body: Data("x".utf8), mandatory: true)
+        await #expect(throws: AMQPError.self) { try await publisher.publish(message) }
+        // The connection is still usable afterwards.
+        let queue = TestBroker.uniqueName("after-return")
+        try await publisher.declare(Topology(queues: [QueueSpec(name: queue)]))
+        try await publisher.publish(OutgoingMessage(exchange: "", routingKey: queue, body: Data("y".utf8), mandatory: true))
+        try await publisher.delete(queue: queue)
+        await publisher.close()
+    }
+
+    @Test func conflictingDeclarationIsRefusedAndConnectionStaysUsable() async throws {
+        let connection = TestBroker.connection("test.conflict")
+        let queue = TestBroker.uniqueName("conflict")
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue, kind: .classic)]))
+        await #expect(throws: AMQPError.self) {
+            try await connection.declare(Topology(queues: [QueueSpec(name: queue, kind: .quorum)]))
+        }
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: Data("z".utf8)))
+        #expect(try await connection.messageCount(queue: queue) == 1)
+        try await connection.delete(queue: queue)
+        await connection.close()
+    }
+}
