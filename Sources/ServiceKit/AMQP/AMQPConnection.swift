@@ -188,28 +188,41 @@ public final class AMQPConnection: Sendable {
         noAck: Bool = false,
         onPublishChannel: Bool = false
     ) async throws -> AMQPConsumer {
-        let id = mailbox.withLock { box in
-            defer { box.nextConsumerID += 1 }
-            return box.nextConsumerID
-        }
+        let id = makeConsumerID()
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
-        let registration = ConsumerRegistration(
-            id: id, queue: queue, prefetch: prefetch, noAck: noAck, onPublishChannel: onPublishChannel,
-            continuation: continuation
+        try await subscribe(
+            ConsumerRegistration(
+                id: id, queue: queue, prefetch: prefetch, noAck: noAck, onPublishChannel: onPublishChannel,
+                deliver: { continuation.yield($0) },
+                finish: { continuation.finish(throwing: $0) }
+            )
         )
+        return AMQPConsumer(id: id, queue: queue, deliveries: stream, connection: self)
+    }
+
+    /// Subscribes a consumer whose deliveries are handed to `registration.deliver` on the owning thread;
+    /// for handlers as cheap as resuming a continuation.
+    func subscribe(_ registration: ConsumerRegistration) async throws {
         try await withCheckedThrowingContinuation { (subscribed: CheckedContinuation<Void, any Error>) in
             submit(
                 Job(
                     needsConnection: false,
                     run: { driver in driver.add(registration, subscribed: subscribed) },
                     fail: { error in
-                        continuation.finish(throwing: error)
+                        registration.finish(error)
                         subscribed.resume(throwing: error)
                     }
                 )
             )
         }
-        return AMQPConsumer(id: id, queue: queue, deliveries: stream, connection: self)
+    }
+
+    /// A consumer identifier unique within this connection.
+    func makeConsumerID() -> Int {
+        mailbox.withLock { box in
+            defer { box.nextConsumerID += 1 }
+            return box.nextConsumerID
+        }
     }
 
     /// Acknowledges a delivery. An ack for a delivery from before a reconnect is dropped: the broker has
@@ -221,6 +234,10 @@ public final class AMQPConnection: Sendable {
     /// Rejects a delivery; without `requeue` the broker dead-letters it.
     public func reject(_ delivery: AMQPDelivery, requeue: Bool) {
         submit(Job(needsConnection: false, run: { $0.settle(delivery, requeue ? .requeue : .reject) }, fail: { _ in }))
+    }
+
+    func cancelSoon(consumerID: Int) {
+        submit(Job(needsConnection: false, run: { $0.cancel(consumerID: consumerID) }, fail: { _ in }))
     }
 
     func cancel(consumerID: Int) async {
@@ -291,6 +308,11 @@ public final class AMQPConsumer: Sendable {
     public func cancel() async {
         await connection.cancel(consumerID: id)
     }
+
+    /// Asks for the consumer to be cancelled without waiting, for synchronous shutdown handlers.
+    public func cancelSoon() {
+        connection.cancelSoon(consumerID: id)
+    }
 }
 
 /// What the driver needs to know to (re)subscribe a consumer.
@@ -300,5 +322,8 @@ struct ConsumerRegistration: Sendable {
     let prefetch: UInt16
     let noAck: Bool
     let onPublishChannel: Bool
-    let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    /// Called on the owning thread for every delivery.
+    let deliver: @Sendable (AMQPDelivery) -> Void
+    /// Called once when the consumer ends: `nil` after a cancel or close, the error when it was refused.
+    let finish: @Sendable ((any Error)?) -> Void
 }

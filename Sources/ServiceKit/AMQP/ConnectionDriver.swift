@@ -253,7 +253,7 @@ final class ConnectionDriver {
         } catch where error.code == .channelClosed {
             logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
             consumers[id] = nil
-            registration.continuation.finish(throwing: error)
+            registration.finish(error)
             state.subscribed?.resume(throwing: error)
         } catch {
             // The connection broke; the consumer is subscribed again after the reconnect.
@@ -266,7 +266,7 @@ final class ConnectionDriver {
             consumerIDByTag[tag] = nil
             try? wire.cancel(consumerTag: tag, on: state.channel)
         }
-        state.registration.continuation.finish()
+        state.registration.finish(nil)
         state.subscribed?.resume(throwing: AMQPError.closed)
     }
 
@@ -292,7 +292,7 @@ final class ConnectionDriver {
             case .delivery(var delivery):
                 delivery.generation = generation
                 if let id = consumerIDByTag[delivery.consumerTag], let state = consumers[id] {
-                    state.registration.continuation.yield(delivery)
+                    state.registration.deliver(delivery)
                 } else if wire.broken == nil {
                     // Arrived after a local cancel: hand it back at once.
                     wire.reject(delivery.deliveryTag, on: delivery.channel, requeue: true)
@@ -372,17 +372,5 @@ private final class PublishWaiter {
         remaining -= 1
         guard remaining == 0 else { return }
         if let firstError { continuation.resume(throwing: firstError) } else { continuation.resume() }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
-
-    /// This duration, spread by ±20 % so that many clients do not retry in step.
-    func jittered() -> Duration {
-        self * Double.random(in: 0.8...1.2)
     }
 }

@@ -1,0 +1,13 @@
+/// The names of the services and of the queues they own, shared so a sender and its consumer agree.
+public enum ServiceQueues {
+    /// TemplateService: template queries and upserts.
+    public static let templateCommands = "template.commands"
+    /// StageService: project commands and queries.
+    public static let stageCommands = "stage.commands"
+    /// ProviderGateway: generation requests (lanes per provider come with the provider gateway).
+    public static let providerCommands = "provider.commands"
+    /// ApprovalService: approval requests and decisions.
+    public static let approvalCommands = "approval.commands"
+    /// Gateway: events it turns into live progress for its clients.
+    public static let gatewayEvents = "gateway.events"
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The message bus over RabbitMQ.
+///
+/// Three connections, each owned by its own thread: one publishes (so broker flow control on publishers never
+/// stalls acks), one consumes, and one sends requests and receives their replies over direct reply-to, which
+/// requires publishing and consuming on the same channel.
+public final class AMQPBus: MessageBus {
+    public let publisher: AMQPConnection
+    public let consumer: AMQPConnection
+    private let requester: AMQPConnection
+    private let logger: Logger
+    private let replies = ReplyWaiters()
+    private let replyConsumerStarted = Mutex(false)
+
+    /// The pseudo-queue RabbitMQ routes direct replies through.
+    static let directReplyTo = "amq.rabbitmq.reply-to"
+
+    /// Opens the three connections; each connects in the background and keeps reconnecting until ``close()``.
+    public init(url: AMQPURL, serviceName: String, logger: Logger, heartbeatSeconds: Int = 10) {
+        func options(_ role: String) -> AMQPConnectionOptions {
+            var options = AMQPConnectionOptions(url: url, name: "\(serviceName).\(role)")
+            options.heartbeatSeconds = heartbeatSeconds
+            return options
+        }
+        self.logger = logger
+        self.publisher = AMQPConnection(options: options("publish"), logger: logger)
+        self.consumer = AMQPConnection(options: options("consume"), logger: logger)
+        self.requester = AMQPConnection(options: options("request"), logger: logger)
+    }
+
+    /// Whether every connection is up.
+    public var isConnected: Bool {
+        publisher.isConnected && consumer.isConnected && requester.isConnected
+    }
+
+    public func declare(_ topology: Topology) async throws {
+        try await publisher.declare(topology)
+    }
+
+    public func publish(_ messages: [OutgoingMessage]) async throws {
+        try await publisher.publish(messages)
+    }
+
+    public func messageCount(queue: String) async throws -> Int {
+        try await publisher.messageCount(queue: queue)
+    }
+
+    public func consume(queue: String, options: ConsumeOptions, handler: @escaping MessageHandler) async throws {
+        let subscription = try await consumer.consume(queue: queue, prefetch: options.prefetch)
+        let processor = DeliveryProcessor(queue: queue, policy: options.policy, logger: logger, handler: handler)
+        let connection = consumer
+        @Sendable func handle(_ delivery: AMQPDelivery) async {
+            let outcome = await processor.process(
+                body: delivery.body, routingKey: delivery.routingKey, redelivered: delivery.redelivered,
+                replyTo: delivery.replyTo
+            )
+            switch outcome {
+            case .handled: connection.ack(delivery)
+            case .deadLetter: connection.reject(delivery, requeue: false)
+            case .requeue: connection.reject(delivery, requeue: true)
+            }
+        }
+        logger.info("consuming", metadata: ["queue": "\(queue)", "prefetch": "\(options.prefetch)"])
+        defer { subscription.cancelSoon() }
+        try await withGracefulShutdownHandler {
+            if options.concurrency == 1 {
+                for try await delivery in subscription.deliveries { await handle(delivery) }
+                return
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var running = 0
+                for try await delivery in subscription.deliveries {
+                    if running == options.concurrency {
+                        try await group.next()
+                        running -= 1
+                    }
+                    group.addTask { await handle(delivery) }
+                    running += 1
+                }
+                try await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            // Stop new deliveries; those in flight finish and are acknowledged before the connection closes.
+            subscription.cancelSoon()
+        }
+    }
+
+    public func request(_ message: OutgoingMessage, timeout: Duration) async throws -> Data {
+        try await startReplyConsumer()
+        var message = message
+        message.replyTo = Self.directReplyTo
+        message.mandatory = true
+        message.expirationMilliseconds = Int(timeout.milliseconds)
+        let requester = self.requester
+        let request = message
+        return try await replies.wait(for: message.messageID, routingKey: message.routingKey, timeout: timeout) {
+            try await requester.publish(request)
+        }
+    }
+
+    /// Subscribes to direct reply-to once; the subscription is renewed by the connection after a reconnect.
+    private func startReplyConsumer() async throws {
+        guard replyConsumerStarted.withLock({ started in defer { started = true }; return !started }) else { return }
+        let replies = self.replies
+        try await requester.subscribe(
+            ConsumerRegistration(
+                id: requester.makeConsumerID(), queue: Self.directReplyTo, prefetch: 0, noAck: true,
+                onPublishChannel: true,
+                deliver: { delivery in
+                    if let correlationID = delivery.correlationID { replies.deliver(delivery.body, correlationID: correlationID) }
+                },
+                finish: { _ in }
+            )
+        )
+    }
+
+    /// Closes the consuming connection first (unacknowledged deliveries go back to their queues), then the
+    /// others after their unconfirmed publishes settled.
+    public func close() async {
+        await consumer.close()
+        await requester.close()
+        await publisher.close()
+    }
+}

@@ -1,0 +1,141 @@
+import Contracts
+import Foundation
+
+/// The seam between a service's handlers and the messaging transport.
+///
+/// ``AMQPBus`` is the product's implementation over RabbitMQ; ``InMemoryBus`` runs the same routing and the same
+/// failure policy in process, so handlers are tested in milliseconds.
+public protocol MessageBus: Sendable {
+    /// Declares exchanges, queues and bindings; idempotent, and kept across reconnects.
+    func declare(_ topology: Topology) async throws
+
+    /// Publishes in order and returns once every message is safely with the broker.
+    func publish(_ messages: [OutgoingMessage]) async throws
+
+    /// Handles the messages of `queue` until the task is cancelled or the service shuts down gracefully.
+    ///
+    /// A message is acknowledged after `handler` returns; a handler that throws is retried with backoff up to the
+    /// policy's limit and then dead-lettered; a message that does not decode is dead-lettered at once.
+    func consume(queue: String, options: ConsumeOptions, handler: @escaping MessageHandler) async throws
+
+    /// Sends a request and returns the body of its reply, or throws ``RequestTimeoutError`` after `timeout`.
+    func request(_ message: OutgoingMessage, timeout: Duration) async throws -> Data
+
+    /// The number of messages ready in a queue (for the admin page and tests).
+    func messageCount(queue: String) async throws -> Int
+}
+
+/// How a queue is consumed.
+public struct ConsumeOptions: Sendable {
+    /// Unacknowledged deliveries the broker sends ahead.
+    public var prefetch: UInt16
+    /// Handlers that run at once; at most `prefetch`.
+    public var concurrency: Int
+    public var policy: DeliveryPolicy
+
+    public init(prefetch: UInt16 = 32, concurrency: Int = 1, policy: DeliveryPolicy = DeliveryPolicy()) {
+        self.prefetch = prefetch
+        self.concurrency = max(1, min(concurrency, Int(prefetch)))
+        self.policy = policy
+    }
+}
+
+/// What ties an outgoing message to what caused it.
+public struct MessageContext: Sendable {
+    public var correlationID: String
+    public var causationID: UUID?
+    public var idempotencyKey: String?
+
+    public init(correlationID: String = UUID().uuidString, causationID: UUID? = nil, idempotencyKey: String? = nil) {
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// The context of a message sent because `message` arrived: same correlation, caused by it.
+    public init(causedBy message: IncomingMessage, idempotencyKey: String? = nil) {
+        self.init(correlationID: message.header.correlationID, causationID: message.header.id, idempotencyKey: idempotencyKey)
+    }
+}
+
+extension OutgoingMessage {
+    /// A command for its one consuming service: mandatory, so a missing consumer queue is an error, not a loss.
+    public static func command<C: Command>(_ command: C, context: MessageContext) throws -> OutgoingMessage {
+        try wrap(command, exchange: Exchange.commands, mandatory: true, context: context)
+    }
+
+    /// An event for whoever subscribed.
+    public static func event<E: Event>(_ event: E, context: MessageContext) throws -> OutgoingMessage {
+        try wrap(event, exchange: Exchange.events, mandatory: false, context: context)
+    }
+
+    static func wrap<M: Message>(_ payload: M, exchange: String, mandatory: Bool, context: MessageContext) throws -> OutgoingMessage {
+        let envelope = Envelope(
+            payload, correlationID: context.correlationID, causationID: context.causationID,
+            idempotencyKey: context.idempotencyKey
+        )
+        return OutgoingMessage(
+            exchange: exchange, routingKey: M.type, body: try MessageCoder().encode(envelope),
+            messageID: envelope.id.uuidString, mandatory: mandatory, type: M.type
+        )
+    }
+}
+
+extension MessageBus {
+    /// Publishes one message and returns once the broker confirmed it.
+    public func publish(_ message: OutgoingMessage) async throws {
+        try await publish([message])
+    }
+
+    /// Sends a command to the service that consumes it.
+    public func send<C: Command>(_ command: C, context: MessageContext) async throws {
+        try await publish(.command(command, context: context))
+    }
+
+    /// Publishes an event.
+    public func publish<E: Event>(_ event: E, context: MessageContext) async throws {
+        try await publish(.event(event, context: context))
+    }
+
+    /// Consumes a queue with default options.
+    public func consume(queue: String, handler: @escaping MessageHandler) async throws {
+        try await consume(queue: queue, options: ConsumeOptions(), handler: handler)
+    }
+
+    /// Sends a typed request to `aiwf.commands` and decodes its reply; a refusal arrives as ``RemoteError``.
+    public func request<R: Request>(_ request: R, context: MessageContext = MessageContext(), timeout: Duration = .seconds(10)) async throws -> R.Reply {
+        var message = try OutgoingMessage.wrap(request, exchange: Exchange.commands, mandatory: true, context: context)
+        message.persistent = false
+        let body = try await self.request(message, timeout: timeout)
+        return try MessageCoder().decode(ReplyEnvelope<R.Reply>.self, from: body).result.get()
+    }
+
+    /// Answers requests of type `R` from `queue`. The reply is sent after `handler` returned, so after its state
+    /// change committed; a ``ReplyableError`` goes back to the caller as a ``RemoteError`` with its code, any
+    /// other error as `internal`.
+    public func respond<R: Request>(
+        to _: R.Type,
+        queue: String,
+        options: ConsumeOptions = ConsumeOptions(),
+        handler: @escaping @Sendable (Envelope<R>, IncomingMessage) async throws -> R.Reply
+    ) async throws {
+        try await consume(queue: queue, options: options) { message in
+            let envelope = try message.decode(R.self)
+            let reply: ReplyEnvelope<R.Reply>
+            do {
+                reply = ReplyEnvelope(result: .success(try await handler(envelope, message)))
+            } catch let error as any ReplyableError {
+                reply = ReplyEnvelope(result: .failure(RemoteError(code: error.code, message: error.message)))
+            } catch let error where !(error is CancellationError) {
+                reply = ReplyEnvelope(result: .failure(RemoteError(code: "internal", message: "\(error)")))
+            }
+            guard let replyTo = message.replyTo else { return }
+            try await publish(
+                OutgoingMessage(
+                    exchange: Exchange.default, routingKey: replyTo, body: try MessageCoder().encode(reply),
+                    persistent: false, correlationID: message.header.id.uuidString
+                )
+            )
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The command-line options every service takes; each falls back to its `AIWF_*` variable, then to a default.
+public struct ServiceOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (AIWF_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/).")
+    public var amqpURL: String?
+
+    @Option(name: .customLong("data-dir"), help: "Folder for SQLite files and artifacts (AIWF_DATA_DIR; default ./data).")
+    public var dataDirectory: String?
+
+    @Option(name: .customLong("http-host"), help: "Address the HTTP port binds to (AIWF_HTTP_HOST; default 127.0.0.1).")
+    public var httpHost: String?
+
+    @Option(name: .customLong("http-port"), help: "HTTP port for /health, /ready and /metrics (AIWF_HTTP_PORT).")
+    public var httpPort: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (AIWF_LOG_LEVEL; default info).")
+    public var logLevel: String?
+
+    public init() {}
+
+    /// Resolves flag > environment variable > default, and checks every value.
+    public func resolve(
+        service: String,
+        defaultPort: Int,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ServiceConfiguration {
+        func pick(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let urlText = pick(amqpURL, "AIWF_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/"
+        let url: AMQPURL
+        do {
+            url = try AMQPURL(urlText)
+        } catch {
+            throw ConfigurationError("--amqp-url / AIWF_AMQP_URL: \(error.message)")
+        }
+        let portText = httpPort.map(String.init) ?? pick(nil, "AIWF_HTTP_PORT") ?? String(defaultPort)
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw ConfigurationError("--http-port / AIWF_HTTP_PORT: '\(portText)' is not a port number between 0 and 65535")
+        }
+        let levelText = pick(logLevel, "AIWF_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ConfigurationError(
+                "--log-level / AIWF_LOG_LEVEL: '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical"
+            )
+        }
+        return ServiceConfiguration(
+            serviceName: service,
+            amqpURL: url,
+            dataDirectory: URL(fileURLWithPath: pick(dataDirectory, "AIWF_DATA_DIR") ?? "./data").standardizedFileURL,
+            httpHost: pick(httpHost, "AIWF_HTTP_HOST") ?? "127.0.0.1",
+            httpPort: port,
+            logLevel: level
+        )
+    }
+}
+
+/// A service's resolved settings.
+public struct ServiceConfiguration: Sendable {
+    public var serviceName: String
+    public var amqpURL: AMQPURL
+    public var dataDirectory: URL
+    public var httpHost: String
+    public var httpPort: Int
+    public var logLevel: Logger.Level
+
+    public init(
+        serviceName: String,
+        amqpURL: AMQPURL,
+        dataDirectory: URL,
+        httpHost: String = "127.0.0.1",
+        httpPort: Int,
+        logLevel: Logger.Level = .info
+    ) {
+        self.serviceName = serviceName
+        self.amqpURL = amqpURL
+        self.dataDirectory = dataDirectory
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.logLevel = logLevel
+    }
+
+    /// The path of this service's SQLite database in the data folder.
+    public var databasePath: String {
+        dataDirectory.appendingPathComponent("\(serviceName).sqlite").path
+    }
+}
+
+/// A setting that cannot be used; the message names the flag and variable and what is expected.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// What every service process shares: configuration, logger, the bus, readiness and metrics, and the one
+/// `ServiceGroup` that runs it all until SIGTERM or SIGINT.
+public struct ServiceHost: Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    public let bus: AMQPBus
+    public let readiness: Readiness
+    public let registry: PrometheusCollectorRegistry
+    /// Opens once the service's topology is declared; consumers wait for it.
+    public let topologyDeclared = Latch()
+
+    /// Sets up logging and metrics for the process and opens the bus's connections in the background.
+    public init(configuration: ServiceConfiguration) {
+        self.configuration = configuration
+        self.registry = ProcessBootstrap.once(configuration)
+        var logger = Logger(label: configuration.serviceName)
+        logger.logLevel = configuration.logLevel
+        self.logger = logger
+        self.bus = AMQPBus(url: configuration.amqpURL, serviceName: configuration.serviceName, logger: logger)
+        self.readiness = Readiness()
+        let bus = self.bus
+        let topologyDeclared = self.topologyDeclared
+        readiness.add("amqp") { bus.isConnected }
+        readiness.add("topology") { topologyDeclared.isOpen }
+    }
+
+    /// A service that consumes with `body` once the topology is declared.
+    public func consumer(_ name: String, _ body: @escaping @Sendable () async throws -> Void) -> any Service {
+        BodyService(name: name) { [topologyDeclared] in
+            await topologyDeclared.wait()
+            try await body()
+        }
+    }
+
+    /// Declares `topology` (with the shared exchanges), then runs the HTTP port and `services` until a signal.
+    ///
+    /// Services are listed in dependency order and shut down in reverse: the HTTP port first, then consumers
+    /// (no new deliveries, in-flight ones finish), then whatever came before them (an outbox relay flushes),
+    /// and the bus's connections last.
+    public func run(
+        topology: Topology,
+        services: [any Service],
+        routes: @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
+    ) async throws {
+        let router = Router()
+        OperationalRoutes(serviceName: configuration.serviceName, readiness: readiness, registry: registry).add(to: router)
+        routes(router)
+        let http = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: configuration.serviceName),
+            logger: logger
+        )
+        let declare = BodyService(name: "topology") { [bus, logger, topologyDeclared] in
+            try await bus.declare(Topology.standardExchanges + topology)
+            topologyDeclared.open()
+            logger.info("topology declared; ready")
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: BusService(bus: bus)), .init(service: declare, successTerminationBehavior: .ignore)]
+                    + services.map { .init(service: $0) } + [.init(service: http)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info(
+            "starting",
+            metadata: ["amqp_url": "\(configuration.amqpURL)", "http_port": "\(configuration.httpPort)", "data_dir": "\(configuration.dataDirectory.path)"]
+        )
+        try await group.run()
+        logger.info("stopped")
+    }
+}
+
+/// Keeps the bus open while the process runs and closes its connections last.
+struct BusService: Service {
+    let bus: AMQPBus
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await bus.close()
+    }
+}
+
+/// A service made of one async body.
+struct BodyService: Service, CustomStringConvertible {
+    let name: String
+    let body: @Sendable () async throws -> Void
+    var description: String { name }
+
+    func run() async throws {
+        try await body()
+    }
+}
+
+/// Logging and metrics can be bootstrapped once per process.
+private enum ProcessBootstrap {
+    private static let registry = Mutex<PrometheusCollectorRegistry?>(nil)
+
+    static func once(_ configuration: ServiceConfiguration) -> PrometheusCollectorRegistry {
+        registry.withLock { existing in
+            if let existing { return existing }
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: configuration.logLevel) }
+            existing = registry
+            return registry
+        }
+    }
+}
+
+extension ServiceHost {
+    /// Opens this service's SQLite database in the data folder, with the messaging tables and `migrations`.
+    public func openDatabase(migrations: (inout DatabaseMigrator) -> Void = { _ in }) throws -> DatabasePool {
+        let database = try ServiceDatabase.open(at: configuration.databasePath, migrations: migrations)
+        logger.info("database open", metadata: ["path": "\(configuration.databasePath)"])
+        return database
+    }
+}
