@@ -102,9 +102,20 @@ extension MessageBus {
         try await consume(queue: queue, options: ConsumeOptions(), handler: handler)
     }
 
-    /// Sends a typed request to `aiwf.commands` and decodes its reply; a refusal arrives as ``RemoteError``.
-    public func request<R: Request>(_ request: R, context: MessageContext = MessageContext(), timeout: Duration = .seconds(10)) async throws -> R.Reply {
+    /// Sends a typed request and decodes its reply; a refusal arrives as ``RemoteError``.
+    ///
+    /// The request goes to `aiwf.commands` with its type as routing key, or straight to `queue` when given.
+    public func request<R: Request>(
+        _ request: R,
+        context: MessageContext = MessageContext(),
+        timeout: Duration = .seconds(10),
+        queue: String? = nil
+    ) async throws -> R.Reply {
         var message = try OutgoingMessage.wrap(request, exchange: Exchange.commands, mandatory: true, context: context)
+        if let queue {
+            message.exchange = Exchange.default
+            message.routingKey = queue
+        }
         message.persistent = false
         let body = try await self.request(message, timeout: timeout)
         return try MessageCoder().decode(ReplyEnvelope<R.Reply>.self, from: body).result.get()

@@ -1,0 +1,142 @@
+import Contracts
+import Foundation
+import Testing
+
+@testable import ServiceKit
+
+/// What happens when connections die: only meaningful against the real broker.
+@Suite("Broker failures", .timeLimit(.minutes(3)))
+struct BrokerFailureTests {
+    @Test func unackedDeliveriesOfAClosedConsumerGoToAnotherAndTakeEffectOnce() async throws {
+        let queue = TestBroker.uniqueName("midflight")
+        let first = try await BusFixture(.amqp, name: "test.midflight.first", topology: .workQueue(queue))
+        let second = try await BusFixture(.amqp, name: "test.midflight.second", topology: .workQueue(queue))
+        let ledger = try EffectLedger()
+        let outbox = Outbox(database: ledger.database, bus: first.bus, logger: TestBroker.logger)
+        let count = 50
+        try await first.bus.publish(try (0..<count).map { try BusFixture.message(Note(text: "\($0)"), to: queue) })
+
+        // The first consumer commits every effect, then hangs before its acks: a crash after commit.
+        let applied = EventCounter()
+        let firstBus = try #require(first.bus as? AMQPBus)
+        try await whileRunning({
+            try await firstBus.consume(queue: queue, options: ConsumeOptions(prefetch: 100, concurrency: 100)) { message in
+                try await outbox.handleOnce(message, consumer: "midflight") { db in
+                    try EffectLedger.apply(message.header.id.uuidString, in: db)
+                    return []
+                }
+                await applied.increment()
+                try await Task.sleep(for: .seconds(3600))
+            }
+        }) {
+            await applied.wait(for: count)
+            await firstBus.consumer.close()
+        }
+
+        // Everything comes again, redelivered, to the second consumer; the inbox suppresses the effect.
+        let redelivered = EventCounter()
+        let fresh = EventCounter()
+        try await whileRunning({
+            try await second.bus.consume(queue: queue, options: ConsumeOptions(prefetch: 100, concurrency: 4)) { message in
+                #expect(message.redelivered)
+                await redelivered.increment()
+                let applied = try await outbox.handleOnce(message, consumer: "midflight") { db in
+                    try EffectLedger.apply(message.header.id.uuidString, in: db)
+                    return []
+                }
+                if applied { await fresh.increment() }
+            }
+        }) {
+            await redelivered.wait(for: count)
+        }
+        #expect(await fresh.value == 0)
+        let counts = try await ledger.counts()
+        #expect(counts.count == count)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        await first.tearDown()
+        await second.tearDown()
+    }
+
+    @Test func reconnectsAfterTheBrokerClosesItsConnectionsWithoutLosingConfirmedMessages() async throws {
+        let queue = TestBroker.uniqueName("reconnect")
+        let name = "test.reconnect.\(UUID().uuidString.prefix(8))"
+        let fixture = try await BusFixture(.amqp, name: name, topology: .workQueue(queue))
+        let bus = try #require(fixture.bus as? AMQPBus)
+        let ledger = try EffectLedger()
+        let outbox = Outbox(database: ledger.database, bus: bus, logger: TestBroker.logger)
+        let batches = 30
+        let batchSize = 100
+
+        let confirmed = ConfirmedIDs()
+        let consumed = EventCounter()
+        try await whileRunning({
+            try await bus.consume(queue: queue, options: ConsumeOptions(prefetch: 50, concurrency: 4)) { message in
+                try await outbox.handleOnce(message, consumer: "reconnect") { db in
+                    try EffectLedger.apply(message.header.id.uuidString, in: db)
+                    return []
+                }
+                await consumed.increment()
+            }
+        }) {
+            for batch in 0..<batches {
+                let messages = try (0..<batchSize).map { try BusFixture.message(Note(text: "\(batch).\($0)"), to: queue) }
+                try await bus.publish(messages)
+                await confirmed.add(messages.map(\.messageID))
+                if batch == 10 || batch == 20 {
+                    try await BrokerControl.closeConnections(named: name)
+                }
+            }
+            #expect(try await eventually(timeout: .seconds(60)) { try await ledger.counts().count == batches * batchSize })
+        }
+        let counts = try await ledger.counts()
+        #expect(Set(counts.keys) == Set(await confirmed.ids))
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        #expect(bus.isConnected)
+        await fixture.tearDown()
+    }
+
+    @Test func aServiceStartedBeforeTheQueueExistsGetsAClearRefusal() async throws {
+        let connection = TestBroker.connection("test.missing-queue")
+        let missing = TestBroker.uniqueName("missing")
+        let error = await #expect(throws: AMQPError.self) {
+            _ = try await connection.consume(queue: missing, prefetch: 10)
+        }
+        #expect(error?.code == .channelClosed)
+        #expect(error?.message.contains("404") == true)
+        await connection.close()
+    }
+}
+
+actor ConfirmedIDs {
+    private(set) var ids: [String] = []
+    func add(_ more: [String]) { ids += more }
+}
+
+/// Drives the broker the way an operator would.
+enum BrokerControl {
+    /// Closes every connection whose client-given name starts with `prefix`, as `rabbitmqctl close_all_connections`
+    /// would, but only this test's, so tests running beside it are not disturbed.
+    static func closeConnections(named prefix: String) async throws {
+        let listing = try run(["list_connections", "-q", "--no-table-headers", "pid", "client_properties"])
+        let pids = listing.split(separator: "\n").filter { $0.contains("\"\(prefix)") }.compactMap { line in
+            line.split(separator: "\t").first.map(String.init)
+        }
+        #expect(!pids.isEmpty, "no broker connection is named \(prefix)")
+        for pid in pids {
+            _ = try run(["close_connection", pid, "closed by test"])
+        }
+    }
+
+    private static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
