@@ -3,7 +3,7 @@ import PackageDescription
 
 /// One list of settings for every target, so the whole package builds under the same rules.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 /// Every service executable has the same shape: a thin `@main` over `ServiceKit` and `Contracts`.

@@ -5,7 +5,8 @@ import ServiceKit
 /// Approval gates: decisions, notifications, reminders and expiry.
 @main
 struct ApprovalServiceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ApprovalService", abstract: "Approval gates: decisions, notifications, reminders and expiry.")
+    static let configuration = CommandConfiguration(
+        commandName: "ApprovalService", abstract: "Approval gates: decisions, notifications, reminders and expiry.")
 
     @OptionGroup var options: ServiceOptions
 

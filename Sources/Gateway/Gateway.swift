@@ -5,7 +5,8 @@ import ServiceKit
 /// The REST API, the portal, the admin pages and the docs.
 @main
 struct GatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "Gateway", abstract: "The REST API, the portal, the admin pages and the docs.")
+    static let configuration = CommandConfiguration(
+        commandName: "Gateway", abstract: "The REST API, the portal, the admin pages and the docs.")
 
     @OptionGroup var options: ServiceOptions
 

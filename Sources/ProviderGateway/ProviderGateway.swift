@@ -5,7 +5,8 @@ import ServiceKit
 /// Calls to AI providers under global limits, with retries and fallbacks.
 @main
 struct ProviderGatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ProviderGateway", abstract: "Calls to AI providers under global limits, with retries and fallbacks.")
+    static let configuration = CommandConfiguration(
+        commandName: "ProviderGateway", abstract: "Calls to AI providers under global limits, with retries and fallbacks.")
 
     @OptionGroup var options: ServiceOptions
 

@@ -5,7 +5,8 @@ import ServiceKit
 /// Projects moving through their workflow's stages.
 @main
 struct StageServiceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "StageService", abstract: "Projects moving through their workflow's stages.")
+    static let configuration = CommandConfiguration(
+        commandName: "StageService", abstract: "Projects moving through their workflow's stages.")
 
     @OptionGroup var options: ServiceOptions
 

@@ -5,7 +5,8 @@ import ServiceKit
 /// Workflow templates, stages and prompt templates.
 @main
 struct TemplateServiceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "TemplateService", abstract: "Workflow templates, stages and prompt templates.")
+    static let configuration = CommandConfiguration(
+        commandName: "TemplateService", abstract: "Workflow templates, stages and prompt templates.")
 
     @OptionGroup var options: ServiceOptions
 

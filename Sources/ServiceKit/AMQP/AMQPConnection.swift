@@ -1,10 +1,11 @@
 import CRabbit
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How an ``AMQPConnection`` connects and behaves.
 public struct AMQPConnectionOptions: Sendable {

@@ -20,7 +20,8 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
     static func unroutable(exchange: String, routingKey: String) -> AMQPError {
         AMQPError(
             code: .unroutable,
-            message: "no queue is bound to exchange '\(exchange)' for routing key '\(routingKey)'; is the consuming service running and has it declared its queue?"
+            message:
+                "no queue is bound to exchange '\(exchange)' for routing key '\(routingKey)'; is the consuming service running and has it declared its queue?"
         )
     }
     static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }

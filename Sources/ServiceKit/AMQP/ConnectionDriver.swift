@@ -221,7 +221,8 @@ final class ConnectionDriver {
             } else if acknowledged {
                 pending.waiter.settle(nil)
             } else {
-                pending.waiter.settle(AMQPError.nacked("the broker refused message \(pending.message.messageID) for '\(pending.message.exchange)'"))
+                pending.waiter.settle(
+                    AMQPError.nacked("the broker refused message \(pending.message.messageID) for '\(pending.message.exchange)'"))
             }
         }
     }
@@ -250,7 +251,7 @@ final class ConnectionDriver {
             state.subscribed?.resume()
             state.subscribed = nil
             consumers[id] = state
-        } catch where error.code == .channelClosed {
+        } catch  where error.code == .channelClosed {
             logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
             consumers[id] = nil
             registration.finish(error)

@@ -104,7 +104,12 @@ public final class AMQPBus: MessageBus {
 
     /// Subscribes to direct reply-to once; the subscription is renewed by the connection after a reconnect.
     private func startReplyConsumer() async throws {
-        guard replyConsumerStarted.withLock({ started in defer { started = true }; return !started }) else { return }
+        guard
+            replyConsumerStarted.withLock({ started in
+                defer { started = true }
+                return !started
+            })
+        else { return }
         let replies = self.replies
         try await requester.subscribe(
             ConsumerRegistration(

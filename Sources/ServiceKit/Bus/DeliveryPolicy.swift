@@ -51,7 +51,8 @@ struct DeliveryProcessor: Sendable {
         self.handled = Counter(label: "aiwf_messages_handled_total", dimensions: [("queue", queue)])
         self.retried = Counter(label: "aiwf_message_retries_total", dimensions: [("queue", queue)])
         self.deadLettered = Counter(label: "aiwf_messages_dead_lettered_total", dimensions: [("queue", queue)])
-        self.duration = Metrics.Timer(label: "aiwf_handler_duration_seconds", dimensions: [("queue", queue)], preferredDisplayUnit: .seconds)
+        self.duration = Metrics.Timer(
+            label: "aiwf_handler_duration_seconds", dimensions: [("queue", queue)], preferredDisplayUnit: .seconds)
     }
 
     func process(body: Data, routingKey: String, redelivered: Bool, replyTo: String?) async -> DeliveryOutcome {
@@ -75,7 +76,7 @@ struct DeliveryProcessor: Sendable {
                 return .handled
             } catch let error as MessageDecodingError {
                 return deadLetter(reason: error.description, metadata: logger.metadataSnapshot)
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 return .requeue
             } catch {
                 guard attempt < policy.maxAttempts else {

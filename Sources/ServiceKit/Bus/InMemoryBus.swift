@@ -206,7 +206,9 @@ public final class InMemoryBus: MessageBus {
 /// AMQP topic matching: words separated by dots, `*` matches one word, `#` zero or more.
 enum TopicPattern {
     static func matches(_ pattern: String, _ key: String) -> Bool {
-        matches(pattern.split(separator: ".", omittingEmptySubsequences: false)[...], key.split(separator: ".", omittingEmptySubsequences: false)[...])
+        matches(
+            pattern.split(separator: ".", omittingEmptySubsequences: false)[...],
+            key.split(separator: ".", omittingEmptySubsequences: false)[...])
     }
 
     private static func matches(_ pattern: ArraySlice<Substring>, _ words: ArraySlice<Substring>) -> Bool {

@@ -56,7 +56,8 @@ public struct ServiceHost: Sendable {
         routes(router)
         let http = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: configuration.serviceName),
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: configuration.serviceName),
             logger: logger
         )
         let declare = BodyService(name: "topology") { [bus, logger, topologyDeclared] in
@@ -74,7 +75,10 @@ public struct ServiceHost: Sendable {
         )
         logger.info(
             "starting",
-            metadata: ["amqp_url": "\(configuration.amqpURL)", "http_port": "\(configuration.httpPort)", "data_dir": "\(configuration.dataDirectory.path)"]
+            metadata: [
+                "amqp_url": "\(configuration.amqpURL)", "http_port": "\(configuration.httpPort)",
+                "data_dir": "\(configuration.dataDirectory.path)",
+            ]
         )
         try await group.run()
         logger.info("stopped")

@@ -142,14 +142,19 @@ public final class Outbox: Service, Sendable {
             _ = try OutboxRecord.deleteAll(db, keys: confirmed)
             for (id, error) in failed {
                 try OutboxRecord.filter(key: id).updateAll(
-                    db, OutboxRecord.Columns.attempts += 1, OutboxRecord.Columns.lastError.set(to: error)
+                    db,
+                    [
+                        OutboxRecord.Columns.attempts.set(to: OutboxRecord.Columns.attempts + 1),
+                        OutboxRecord.Columns.lastError.set(to: error),
+                    ]
                 )
             }
         }
         published.increment(by: confirmed.count)
         if !failed.isEmpty {
             failures.increment(by: failed.count)
-            logger.error("outbox messages not published; will retry", metadata: ["count": "\(failed.count)", "first_error": "\(failed[0].1)"])
+            logger.error(
+                "outbox messages not published; will retry", metadata: ["count": "\(failed.count)", "first_error": "\(failed[0].1)"])
         }
         return (confirmed.count, failed.count)
     }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Starts (or finds) the local RabbitMQ node aiwf uses, with its data under the project's data folder.
+#   scripts/broker.sh start   start the node unless it already runs, and wait until it accepts work
+#   scripts/broker.sh stop    stop the node
+# Settings: AIWF_DATA_DIR (default ./data), AIWF_BROKER_PORT (default 5672), AIWF_BROKER_NODE (default aiwf@localhost).
+# If something else already answers on the AMQP port (a system RabbitMQ, say), that broker is used as it is.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+data=$(realpath -m "${AIWF_DATA_DIR:-$root/data}")
+port=${AIWF_BROKER_PORT:-5672}
+node=${AIWF_BROKER_NODE:-aiwf@localhost}
+base="$data/rabbitmq"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+broker_env() {
+    as_root env RABBITMQ_NODENAME="$node" RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$((port + 20000))" \
+        RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" "$@"
+}
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+case "${1:-start}" in
+start)
+    if port_open; then
+        echo "aiwf: a broker already listens on port $port; using it"
+        exit 0
+    fi
+    # The node drops to the rabbitmq user, so its folders must belong to that user or it silently fails.
+    as_root mkdir -p "$base/mnesia" "$base/log"
+    [ -f "$base/enabled_plugins" ] || echo "[]." | as_root tee "$base/enabled_plugins" >/dev/null
+    as_root chown -R rabbitmq:rabbitmq "$base"
+    echo "aiwf: starting RabbitMQ node $node on port $port (data in $base)"
+    broker_env rabbitmq-server -detached
+    for _ in $(seq 1 60); do
+        if broker_env rabbitmqctl -n "$node" await_startup --timeout 5 >/dev/null 2>&1 && port_open; then
+            echo "aiwf: RabbitMQ is up"
+            exit 0
+        fi
+        sleep 1
+    done
+    echo "aiwf: RabbitMQ did not start; see $base/log" >&2
+    exit 1
+    ;;
+stop)
+    broker_env rabbitmqctl -n "$node" stop >/dev/null 2>&1 || true
+    ;;
+*)
+    echo "usage: $0 start|stop" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what aiwf needs on Debian 12 and is missing: RabbitMQ, librabbitmq, SQLite headers, pkg-config.
+# Checks that a Swift 6 toolchain is on the PATH. Safe to run again; it installs nothing that is present.
+set -euo pipefail
+
+packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev pkg-config curl)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "aiwf: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "aiwf: no 'swift' on the PATH. Install Swift 6 (https://www.swift.org/install/linux/) and run this again." >&2
+    exit 1
+fi
+version=$(swift --version 2>&1 | sed -n 's/.*Swift version \([0-9]*\)\..*/\1/p' | head -1)
+if [ "${version:-0}" -lt 6 ]; then
+    echo "aiwf: Swift 6 or newer is needed; found: $(swift --version 2>&1 | head -1)" >&2
+    exit 1
+fi
