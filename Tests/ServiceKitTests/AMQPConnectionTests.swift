@@ -55,3 +55,29 @@ struct AMQPConnectionTests {
         await connection.close()
     }
 }
+
+@Suite("AMQP connection liveness", .timeLimit(.minutes(1)))
+struct AMQPLivenessTests {
+    @Test func anIdleConnectionKeepsItsHeartbeatAndStaysUsable() async throws {
+        let connection = TestBroker.connection("test.idle", heartbeatSeconds: 1)
+        let queue = TestBroker.uniqueName("idle")
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue)]))
+        // Four heartbeat intervals without a single call: the broker drops a connection that misses two.
+        try await Task.sleep(for: .seconds(4))
+        #expect(connection.isConnected)
+        try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: Data("still here".utf8)))
+        #expect(try await connection.messageCount(queue: queue) == 1)
+        try await connection.delete(queue: queue)
+        await connection.close()
+    }
+
+    @Test func closeFailsLaterOperationsClearly() async throws {
+        let connection = TestBroker.connection("test.closed")
+        await connection.waitUntilConnected()
+        await connection.close()
+        let error = await #expect(throws: AMQPError.self) {
+            try await connection.publish(OutgoingMessage(exchange: "", routingKey: "x", body: Data()))
+        }
+        #expect(error?.code == .closed)
+    }
+}

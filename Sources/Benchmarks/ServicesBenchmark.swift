@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+
+/// Start-to-ready time, idle memory and stop time of each service binary.
+struct ServicesBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "services",
+        abstract: "Starts each service (from the folder aiwf-bench runs from), measures start→ready, idle RSS and stop after SIGTERM."
+    )
+
+    @Option(help: "Seconds each service idles before its memory is read.")
+    var idle = 3
+
+    @Option(help: "First HTTP port to use; each service gets the next one.")
+    var basePort = 18_080
+
+    @OptionGroup var report: ReportOptions
+
+    func run() async throws {
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-bench-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: data) }
+        var output = Report()
+        for (offset, service) in ["TemplateService", "StageService", "ProviderGateway", "ApprovalService", "Gateway"].enumerated() {
+            let port = basePort + offset
+            let process = Process()
+            process.executableURL = binaries.appendingPathComponent(service)
+            process.arguments = ["--http-port", "\(port)", "--data-dir", data.path, "--log-level", "error"]
+            let start = ContinuousClock.now
+            try process.run()
+            guard try await waitUntilReady(port: port, timeout: .seconds(30)) else {
+                process.terminate()
+                throw ValidationError("\(service) did not become ready on port \(port) within 30 s; is RabbitMQ running?")
+            }
+            let ready = ContinuousClock.now - start
+            try await Task.sleep(for: .seconds(idle))
+            let rss = residentMegabytes(of: process.processIdentifier)
+            let stopStart = ContinuousClock.now
+            process.terminate()
+            process.waitUntilExit()
+            let stop = ContinuousClock.now - stopStart
+            output.add("\(service)_ready_ms", "\(service): start → ready", ready.seconds * 1000, unit: "ms")
+            output.add("\(service)_idle_rss_mb", "\(service): idle resident memory", rss, unit: "MB", decimals: 1)
+            output.add("\(service)_stop_ms", "\(service): stop after SIGTERM", stop.seconds * 1000, unit: "ms")
+        }
+        output.print(json: report.json)
+    }
+
+    private func waitUntilReady(port: Int, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if httpStatus(port: port, path: "/ready") == 200 { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    /// A minimal HTTP/1.1 GET over a blocking loopback socket: enough for a readiness probe.
+    private func httpStatus(port: Int, path: String) -> Int? {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return nil }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(socket, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = recv(socket, &buffer, buffer.count, 0)
+        guard count > 12 else { return nil }
+        return Int(String(decoding: buffer[9..<12], as: UTF8.self))
+    }
+
+    private func residentMegabytes(of pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return .nan }
+        return kilobytes / 1024
+    }
+}
