@@ -22,6 +22,9 @@ struct AMQPBenchmark: AsyncParsableCommand {
     @Option(help: "Unacknowledged deliveries the consumer may hold.")
     var prefetch: UInt16 = 200
 
+    @Option(help: "Publishes awaiting their confirm at once.")
+    var window = 512
+
     @Option(help: "Offered load for the latency run, in messages per second.")
     var rate = 1_000
 
@@ -34,7 +37,9 @@ struct AMQPBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "aiwf-bench")
         logger.logLevel = .error
         let url = try AMQPURL(amqpURL)
-        let publisher = AMQPConnection(options: AMQPConnectionOptions(url: url, name: "aiwf-bench.publish"), logger: logger)
+        var publisherOptions = AMQPConnectionOptions(url: url, name: "aiwf-bench.publish")
+        publisherOptions.publishWindow = window
+        let publisher = AMQPConnection(options: publisherOptions, logger: logger)
         let consumer = AMQPConnection(options: AMQPConnectionOptions(url: url, name: "aiwf-bench.consume"), logger: logger)
         var output = Report()
         for kind in [QueueSpec.Kind.classic, .quorum] {
@@ -57,7 +62,7 @@ struct AMQPBenchmark: AsyncParsableCommand {
         }
         await consumer.close()
         await publisher.close()
-        print("\(messages) persistent messages of \(size) B per run; prefetch \(prefetch); one connection each way")
+        print("\(messages) persistent messages of \(size) B per run; confirm window \(window); prefetch \(prefetch); one connection each way")
         output.print(json: report.json)
     }
 
