@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -59,7 +61,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        service("TemplateService"),
+        .target(
+            name: "WorkflowKit",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        service("TemplateService", dependencies: ["WorkflowKit"]),
         service("StageService"),
         service("ProviderGateway"),
         service("ApprovalService"),
@@ -76,6 +86,16 @@ let package = Package(
         .testTarget(
             name: "ContractsTests",
             dependencies: ["Contracts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowKitTests",
+            dependencies: ["WorkflowKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TemplateServiceTests",
+            dependencies: ["TemplateService", "ServiceKit", "Contracts", "WorkflowKit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

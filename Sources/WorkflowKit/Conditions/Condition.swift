@@ -10,7 +10,8 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
     /// Parses `source`; the error names the column.
     public init(_ source: String) throws(ConditionError) {
         self.source = source
-        self.root = try ConditionParser(tokens: ConditionLexer.tokens(source)).parseCondition()
+        var parser = ConditionParser(tokens: try ConditionLexer.tokens(source))
+        self.root = try parser.parseCondition()
     }
 
     public var description: String { source }
@@ -138,9 +139,11 @@ extension ConditionNode {
     {
         switch symbol {
         case "and":
-            return .bool(try truth(left.evaluate(scope), "and") && truth(right.evaluate(scope), "and"))
+            guard try truth(left.evaluate(scope), "and") else { return .bool(false) }
+            return .bool(try truth(right.evaluate(scope), "and"))
         case "or":
-            return .bool(try truth(left.evaluate(scope), "or") || truth(right.evaluate(scope), "or"))
+            if try truth(left.evaluate(scope), "or") { return .bool(true) }
+            return .bool(try truth(right.evaluate(scope), "or"))
         default:
             break
         }

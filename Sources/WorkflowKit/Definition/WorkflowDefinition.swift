@@ -75,6 +75,9 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// The built-in action of a `system` stage, such as `website.build_site`.
     public var action: String?
     public var cli: CLIDefinition?
+    /// For a `manual` approval gate: the earlier stage whose output it reviews; requested changes regenerate that
+    /// stage with the feedback (per item where it fans out).
+    public var reviewOf: String?
 
     enum CodingKeys: String, CodingKey {
         case code, name, sequence, prompt, provider, model, foreach, action, cli
@@ -87,6 +90,7 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         case transitionDelay = "transition_delay"
         case nextStage = "next_stage"
         case outputSchema = "output_schema"
+        case reviewOf = "review_of"
     }
 }
 

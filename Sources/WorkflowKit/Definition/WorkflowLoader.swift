@@ -63,7 +63,7 @@ public enum WorkflowLoader {
         if let mark = node.mark { lines[path] = mark.line }
         switch node {
         case .scalar(let scalar):
-            switch node.tag.name {
+            switch Tag.Name(rawValue: node.tag.rawValue) {
             case .null: return .null
             case .bool: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
             case .int: return node.int.map { .number(Double($0)) } ?? .string(scalar.string)

@@ -141,6 +141,16 @@ struct WorkflowValidator {
         if !stage.needsApproval, stage.approvalType != nil {
             issues.append(WorkflowIssue(path: "\(path).approval_type", message: "is set, but requires_approval is not true"))
         }
+        if let reviewed = stage.reviewOf {
+            if stage.executionMode != .manual || !stage.needsApproval {
+                issues.append(WorkflowIssue(path: "\(path).review_of", message: "only a manual stage that requires approval can review another stage"))
+            }
+            if definition.stage(reviewed) == nil {
+                issues.append(WorkflowIssue(path: "\(path).review_of", message: "no stage has the code '\(reviewed)'"))
+            } else if !earlier.contains(reviewed) {
+                issues.append(WorkflowIssue(path: "\(path).review_of", message: "'\(reviewed)' does not run before this stage"))
+            }
+        }
         if let delay = stage.transitionDelay, delay < 0 {
             issues.append(WorkflowIssue(path: "\(path).transition_delay", message: "must be 0 or more seconds"))
         }
