@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 func service(_ name: String, dependencies: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", "Contracts"] + dependencies,
+        dependencies: ["ServiceKit", "Contracts", .product(name: "ArgumentParser", package: "swift-argument-parser")] + dependencies,
         swiftSettings: swiftSettings
     )
 }
@@ -64,12 +64,15 @@ let package = Package(
         .target(
             name: "WorkflowKit",
             dependencies: [
+                "Contracts",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
-        service("TemplateService", dependencies: ["WorkflowKit"]),
+        service(
+            "TemplateService",
+            dependencies: ["WorkflowKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         service("StageService"),
         service("ProviderGateway"),
         service("ApprovalService"),
@@ -90,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkflowKitTests",
-            dependencies: ["WorkflowKit"],
+            dependencies: ["WorkflowKit", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -62,7 +62,8 @@ struct AMQPBenchmark: AsyncParsableCommand {
         }
         await consumer.close()
         await publisher.close()
-        print("\(messages) persistent messages of \(size) B per run; confirm window \(window); prefetch \(prefetch); one connection each way")
+        print(
+            "\(messages) persistent messages of \(size) B per run; confirm window \(window); prefetch \(prefetch); one connection each way")
         output.print(json: report.json)
     }
 

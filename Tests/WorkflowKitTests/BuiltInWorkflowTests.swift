@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Testing
 
@@ -32,10 +33,16 @@ let workflowsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathCompone
     @Test func everyAIStagePromptRendersWithRealisticContext() throws {
         let website = try WorkflowLoader.load(directory: workflowsDirectory.appendingPathComponent("website")).definition
         let context: JSONValue = [
-            "params": ["company_name": "Harbour Dental", "industry": "dental clinic", "website_type": "business", "page_count": 3,
-                       "target_audience": "families nearby", "description": "A family dental practice.", "theme_style": "modern"],
-            "outputs": ["analysis": ["summary": "A practice.", "value_proposition": "Calm care.", "goals": ["book"], "keywords": ["dentist"],
-                                     "tone_of_voice": "Warm", "audience": [["segment": "parents", "needs": ["weekend slots"]]]]],
+            "params": [
+                "company_name": "Harbour Dental", "industry": "dental clinic", "website_type": "business", "page_count": 3,
+                "target_audience": "families nearby", "description": "A family dental practice.", "theme_style": "modern",
+            ],
+            "outputs": [
+                "analysis": [
+                    "summary": "A practice.", "value_proposition": "Calm care.", "goals": ["book"], "keywords": ["dentist"],
+                    "tone_of_voice": "Warm", "audience": [["segment": "parents", "needs": ["weekend slots"]]],
+                ]
+            ],
             "item": ["slug": "services", "title": "Services", "purpose": "Explain treatments", "sections": ["Hero", "List"]],
         ]
         let page = try #require(website.stage("page_content")?.prompt)
@@ -46,7 +53,10 @@ let workflowsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(!rendered.user.contains("&quot;"), "prompts are text, not HTML")
         #expect(!rendered.user.contains("asked for these changes"), "no feedback section without feedback")
         var withFeedback = context
-        if case .object(var members) = withFeedback { members["feedback"] = "Shorter, please."; withFeedback = .object(members) }
+        if case .object(var members) = withFeedback {
+            members["feedback"] = "Shorter, please."
+            withFeedback = .object(members)
+        }
         #expect(try PromptRenderer.render(page, context: withFeedback).user.contains("Shorter, please."))
     }
 }
@@ -83,17 +93,26 @@ let workflowsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathCompone
     }
 
     @Test(arguments: [
-        ("    execution_mode: manual\n    requires_approval", "    execution_mode: manual\n    next_stage: draft\n    requires_approval",
-         "cycle", "stages[1].next_stage"),
-        ("    execution_mode: manual\n    requires_approval", "    execution_mode: manual\n    next_stage: nowhere\n    requires_approval",
-         "no stage has the code 'nowhere'", "stages[1].next_stage"),
+        (
+            "    execution_mode: manual\n    requires_approval", "    execution_mode: manual\n    next_stage: draft\n    requires_approval",
+            "cycle", "stages[1].next_stage"
+        ),
+        (
+            "    execution_mode: manual\n    requires_approval",
+            "    execution_mode: manual\n    next_stage: nowhere\n    requires_approval",
+            "no stage has the code 'nowhere'", "stages[1].next_stage"
+        ),
         ("{{params.topic}}", "{{params.colour}}", "unknown parameter 'params.colour'", "stages[0].prompt.user"),
         ("{{params.topic}}", "{{secrets}}", "unknown variable 'secrets'", "stages[0].prompt.user"),
         ("{type: string}}}", "{type: strin}}}", "unknown type", "stages[0].output_schema.properties.text.type"),
-        ("approval_type: content", "approval_type: content\n    transition_condition: count(tasks >= 1",
-         "does not parse", "stages[1].transition_condition"),
-        ("approval_type: content", "approval_type: content\n    transition_condition: outputs.later == 1",
-         "no stage 'later'", "stages[1].transition_condition"),
+        (
+            "approval_type: content", "approval_type: content\n    transition_condition: count(tasks >= 1",
+            "does not parse", "stages[1].transition_condition"
+        ),
+        (
+            "approval_type: content", "approval_type: content\n    transition_condition: outputs.later == 1",
+            "no stage 'later'", "stages[1].transition_condition"
+        ),
         ("execution_mode: ai\n", "execution_mode: ai\n    foreach: params.topic\n", "must be a list", "stages[0].foreach"),
         ("    execution_mode: manual\n", "    execution_mode: system\n    action: rm.rf\n", "unknown action 'rm.rf'", "stages[1].action"),
     ])

@@ -1,3 +1,4 @@
+import Contracts
 import Testing
 
 @testable import WorkflowKit
@@ -77,7 +78,8 @@ import Testing
         ]
         for _ in 0..<5_000 {
             let length = Int(generator.next() % 14) + 1
-            let text = (0..<length).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined(separator: generator.next() % 2 == 0 ? " " : "")
+            let text = (0..<length).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined(
+                separator: generator.next() % 2 == 0 ? " " : "")
             if let condition = try? Condition(text) {
                 _ = try? condition.evaluate(context)
             }

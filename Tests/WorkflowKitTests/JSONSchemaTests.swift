@@ -1,3 +1,4 @@
+import Contracts
 import Testing
 
 @testable import WorkflowKit
@@ -22,23 +23,36 @@ import Testing
         #expect(try violations(["pattern": "^#[0-9a-f]{6}$"], "#12345g") == ["/: must match the pattern ^#[0-9a-f]{6}$"])
         #expect(try violations(["type": "object", "required": ["a"], "properties": ["a": ["type": "string"]]], [:]) == ["/a: is required"])
         #expect(try violations(["type": "object", "additionalProperties": false], ["x": 1]) == ["/x: is not an allowed property"])
-        #expect(try violations(["type": "object", "additionalProperties": ["type": "string"]], ["x": 1]) == ["/x: expected string, got integer"])
+        #expect(
+            try violations(["type": "object", "additionalProperties": ["type": "string"]], ["x": 1]) == ["/x: expected string, got integer"]
+        )
     }
 
     @Test func nestedErrorsHaveFullPointers() throws {
         let schema: JSONValue = [
             "type": "object",
             "properties": [
-                "pages": ["type": "array", "items": ["type": "object", "required": ["title"], "properties": ["title": ["type": "string"], "a/b": ["type": "integer"]]]]
+                "pages": [
+                    "type": "array",
+                    "items": [
+                        "type": "object", "required": ["title"], "properties": ["title": ["type": "string"], "a/b": ["type": "integer"]],
+                    ],
+                ]
             ],
         ]
         let value: JSONValue = ["pages": [["title": "ok"], ["title": 3, "a/b": "x"], [:]]]
-        #expect(try violations(schema, value) == ["/pages/1/a~1b: expected integer, got string", "/pages/1/title: expected string, got integer", "/pages/2/title: is required"])
+        #expect(
+            try violations(schema, value) == [
+                "/pages/1/a~1b: expected integer, got string", "/pages/1/title: expected string, got integer",
+                "/pages/2/title: is required",
+            ])
     }
 
     @Test func invalidSchemasAreRefusedWithPointers() {
         let error = #expect(throws: SchemaError.self) {
-            try JSONSchema(["type": "object", "properties": ["a": ["type": "text"], "b": ["oneOf": []]], "required": ["c"], "pattern": "("])
+            try JSONSchema([
+                "type": "object", "properties": ["a": ["type": "text"], "b": ["oneOf": []]], "required": ["c"], "pattern": "(",
+            ])
         }
         let messages = error?.violations.map(\.description) ?? []
         #expect(messages.contains { $0.hasPrefix("/properties/a/type: unknown type") })

@@ -125,28 +125,70 @@ extension MessageBus {
     /// change committed; a ``ReplyableError`` goes back to the caller as a ``RemoteError`` with its code, any
     /// other error as `internal`.
     public func respond<R: Request>(
-        to _: R.Type,
+        to type: R.Type,
         queue: String,
         options: ConsumeOptions = ConsumeOptions(),
         handler: @escaping @Sendable (Envelope<R>, IncomingMessage) async throws -> R.Reply
     ) async throws {
+        var handlers = RequestHandlers()
+        handlers.on(type, handler)
+        try await serve(handlers, queue: queue, options: options)
+    }
+
+    /// Answers every request type in `handlers` from one queue, dispatching by the envelope's type.
+    public func serve(_ handlers: RequestHandlers, queue: String, options: ConsumeOptions = ConsumeOptions()) async throws {
         try await consume(queue: queue, options: options) { message in
-            let envelope = try message.decode(R.self)
-            let reply: ReplyEnvelope<R.Reply>
-            do {
-                reply = ReplyEnvelope(result: .success(try await handler(envelope, message)))
-            } catch let error as any ReplyableError {
-                reply = ReplyEnvelope(result: .failure(RemoteError(code: error.code, message: error.message)))
-            } catch let error where !(error is CancellationError) {
-                reply = ReplyEnvelope(result: .failure(RemoteError(code: "internal", message: "\(error)")))
-            }
+            let body = await handlers.reply(to: message)
             guard let replyTo = message.replyTo else { return }
             try await publish(
                 OutgoingMessage(
-                    exchange: Exchange.default, routingKey: replyTo, body: try MessageCoder().encode(reply),
-                    persistent: false, correlationID: message.header.id.uuidString
+                    exchange: Exchange.default, routingKey: replyTo, body: body, persistent: false,
+                    correlationID: message.header.id.uuidString
                 )
             )
+        }
+    }
+}
+
+/// Request handlers by message type, served from one queue.
+public struct RequestHandlers: Sendable {
+    private var handlers: [String: @Sendable (IncomingMessage) async throws -> Data] = [:]
+
+    public init() {}
+
+    /// The routing keys to bind the serving queue to `aiwf.commands` with.
+    public var types: [String] { handlers.keys.sorted() }
+
+    /// Handles requests of type `R`.
+    public mutating func on<R: Request>(
+        _: R.Type,
+        _ handler: @escaping @Sendable (Envelope<R>, IncomingMessage) async throws -> R.Reply
+    ) {
+        handlers[R.type] = { message in
+            let envelope = try message.decode(R.self)
+            return try MessageCoder().encode(ReplyEnvelope(result: .success(try await handler(envelope, message))))
+        }
+    }
+
+    /// The encoded reply: the handler's result, or its error for the caller.
+    func reply(to message: IncomingMessage) async -> Data {
+        let result: Result<Data, RemoteError>
+        if let handler = handlers[message.header.type] {
+            do {
+                result = .success(try await handler(message))
+            } catch let error as any ReplyableError {
+                result = .failure(RemoteError(code: error.code, message: error.message))
+            } catch let error as MessageDecodingError {
+                result = .failure(RemoteError(code: "invalid", message: error.description))
+            } catch {
+                result = .failure(RemoteError(code: "internal", message: "\(error)"))
+            }
+        } else {
+            result = .failure(RemoteError(code: "unknown-request", message: "this service does not answer \(message.header.type)"))
+        }
+        switch result {
+        case .success(let body): return body
+        case .failure(let error): return (try? MessageCoder().encode(ReplyEnvelope<Bool>(result: .failure(error)))) ?? Data()
         }
     }
 }

@@ -1,3 +1,5 @@
+import Contracts
+
 /// A parsed `transition_condition`: a small sandboxed expression over `project`, `params`, `tasks` and `outputs`.
 ///
 /// Comparisons (`== != < <= > >= in`), `and`/`or`/`not`, `+`/`-`, member access (`a.b`, `a[0]`), list literals,
@@ -134,7 +136,8 @@ extension ConditionNode {
         }
     }
 
-    private static func binary(_ symbol: String, _ left: ConditionNode, _ right: ConditionNode, _ scope: ConditionScope) throws(ConditionError)
+    private static func binary(_ symbol: String, _ left: ConditionNode, _ right: ConditionNode, _ scope: ConditionScope)
+        throws(ConditionError)
         -> JSONValue
     {
         switch symbol {

@@ -30,7 +30,9 @@ enum ConditionLexer {
                 index += 1
             } else if character.isNumber {
                 var end = index
-                while end < characters.count, characters[end].isNumber || characters[end] == "." && end + 1 < characters.count && characters[end + 1].isNumber {
+                while end < characters.count,
+                    characters[end].isNumber || characters[end] == "." && end + 1 < characters.count && characters[end + 1].isNumber
+                {
                     end += 1
                 }
                 guard let value = Double(String(characters[index..<end])) else {

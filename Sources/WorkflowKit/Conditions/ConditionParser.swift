@@ -37,7 +37,8 @@ struct ConditionParser {
         }
     }
 
-    private mutating func nested<Result>(_ body: (inout ConditionParser) throws(ConditionError) -> Result) throws(ConditionError) -> Result {
+    private mutating func nested<Result>(_ body: (inout ConditionParser) throws(ConditionError) -> Result) throws(ConditionError) -> Result
+    {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maximumDepth else {

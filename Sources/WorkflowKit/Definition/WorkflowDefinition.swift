@@ -1,3 +1,5 @@
+import Contracts
+
 /// A workflow template: an ordered list of stages a project runs through (DESIGN.md §2).
 public struct WorkflowDefinition: Codable, Sendable, Equatable {
     /// Unique across templates; `website`, `ebook`, or a custom code.

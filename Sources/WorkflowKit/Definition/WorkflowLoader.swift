@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Yams
 
@@ -11,7 +12,8 @@ public enum WorkflowLoader {
         do {
             text = try String(contentsOf: file, encoding: .utf8)
         } catch {
-            throw WorkflowError(file: file.path, issues: [WorkflowIssue(path: "", message: "cannot read the file: \(error.localizedDescription)")])
+            throw WorkflowError(
+                file: file.path, issues: [WorkflowIssue(path: "", message: "cannot read the file: \(error.localizedDescription)")])
         }
         return try load(yaml: text, file: file.path, directory: directory, knownActions: knownActions)
     }
@@ -97,9 +99,12 @@ public enum WorkflowLoader {
                 let path = "stages[\(index)].prompt"
                 func read(_ relative: JSONValue?, _ key: String) throws -> JSONValue? {
                     guard let relative else { return nil }
-                    guard let name = relative.stringValue else { throw WorkflowIssue(path: "\(path).\(key)", message: "must be a file name") }
+                    guard let name = relative.stringValue else {
+                        throw WorkflowIssue(path: "\(path).\(key)", message: "must be a file name")
+                    }
                     guard let directory else {
-                        throw WorkflowIssue(path: "\(path).\(key)", message: "an uploaded template cannot refer to files; put the text inline")
+                        throw WorkflowIssue(
+                            path: "\(path).\(key)", message: "an uploaded template cannot refer to files; put the text inline")
                     }
                     let url = directory.appendingPathComponent(name)
                     guard url.standardizedFileURL.path.hasPrefix(directory.standardizedFileURL.path) else {

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// Checks a whole template: identity, the stage graph, execution-mode rules, conditions, prompt variables,
@@ -15,7 +16,9 @@ struct WorkflowValidator {
     func validate() -> [WorkflowIssue] {
         var issues: [WorkflowIssue] = []
         if !Self.isCode(definition.code) {
-            issues.append(WorkflowIssue(path: "code", message: "'\(definition.code)' must be lower-case letters, digits, '-' or '_', starting with a letter"))
+            issues.append(
+                WorkflowIssue(
+                    path: "code", message: "'\(definition.code)' must be lower-case letters, digits, '-' or '_', starting with a letter"))
         }
         if definition.name.trimmingCharacters(in: .whitespaces).isEmpty {
             issues.append(WorkflowIssue(path: "name", message: "must not be empty"))
@@ -50,13 +53,15 @@ struct WorkflowValidator {
         var seenSequences: [Int: String] = [:]
         for (index, stage) in definition.stages.enumerated() {
             if !Self.isCode(stage.code) {
-                issues.append(WorkflowIssue(path: "stages[\(index)].code", message: "'\(stage.code)' must be lower-case letters, digits, '-' or '_'"))
+                issues.append(
+                    WorkflowIssue(path: "stages[\(index)].code", message: "'\(stage.code)' must be lower-case letters, digits, '-' or '_'"))
             }
             if !seenCodes.insert(stage.code).inserted {
                 issues.append(WorkflowIssue(path: "stages[\(index)].code", message: "another stage already has the code '\(stage.code)'"))
             }
             if let other = seenSequences[stage.sequence] {
-                issues.append(WorkflowIssue(path: "stages[\(index)].sequence", message: "\(stage.sequence) is also the sequence of '\(other)'"))
+                issues.append(
+                    WorkflowIssue(path: "stages[\(index)].sequence", message: "\(stage.sequence) is also the sequence of '\(other)'"))
             }
             seenSequences[stage.sequence] = stage.code
             if let next = stage.nextStage, definition.stage(next) == nil {
@@ -114,7 +119,8 @@ struct WorkflowValidator {
                 if !knownActions.contains(action) {
                     issues.append(
                         WorkflowIssue(
-                            path: "\(path).action", message: "unknown action '\(action)'; known: \(knownActions.sorted().joined(separator: ", "))"
+                            path: "\(path).action",
+                            message: "unknown action '\(action)'; known: \(knownActions.sorted().joined(separator: ", "))"
                         )
                     )
                 }
@@ -136,14 +142,17 @@ struct WorkflowValidator {
             break
         }
         if stage.needsApproval, stage.approvalType == nil {
-            issues.append(WorkflowIssue(path: "\(path).approval_type", message: "a stage that requires approval needs design, content or final"))
+            issues.append(
+                WorkflowIssue(path: "\(path).approval_type", message: "a stage that requires approval needs design, content or final"))
         }
         if !stage.needsApproval, stage.approvalType != nil {
             issues.append(WorkflowIssue(path: "\(path).approval_type", message: "is set, but requires_approval is not true"))
         }
         if let reviewed = stage.reviewOf {
             if stage.executionMode != .manual || !stage.needsApproval {
-                issues.append(WorkflowIssue(path: "\(path).review_of", message: "only a manual stage that requires approval can review another stage"))
+                issues.append(
+                    WorkflowIssue(path: "\(path).review_of", message: "only a manual stage that requires approval can review another stage")
+                )
             }
             if definition.stage(reviewed) == nil {
                 issues.append(WorkflowIssue(path: "\(path).review_of", message: "no stage has the code '\(reviewed)'"))
@@ -158,7 +167,9 @@ struct WorkflowValidator {
             _ = checkSchema(schema, path: "\(path).output_schema", issues: &issues)
         }
         if let condition = stage.transitionCondition {
-            checkCondition(condition, path: "\(path).transition_condition", parameters: parameters, earlier: earlier.union([stage.code]), issues: &issues)
+            checkCondition(
+                condition, path: "\(path).transition_condition", parameters: parameters, earlier: earlier.union([stage.code]),
+                issues: &issues)
         }
         if let foreach = stage.foreach {
             checkForeach(foreach, path: "\(path).foreach", parameters: parameters, earlier: earlier, issues: &issues)
@@ -168,7 +179,9 @@ struct WorkflowValidator {
         }
     }
 
-    private func checkCondition(_ text: String, path: String, parameters: [String: JSONValue], earlier: Set<String>, issues: inout [WorkflowIssue]) {
+    private func checkCondition(
+        _ text: String, path: String, parameters: [String: JSONValue], earlier: Set<String>, issues: inout [WorkflowIssue]
+    ) {
         let condition: Condition
         do {
             condition = try Condition(text)
@@ -179,7 +192,9 @@ struct WorkflowValidator {
         for (root, member) in condition.references {
             guard Self.conditionRoots.contains(root) else {
                 issues.append(
-                    WorkflowIssue(path: path, message: "unknown name '\(root)'; a condition can read \(Self.conditionRoots.sorted().joined(separator: ", "))")
+                    WorkflowIssue(
+                        path: path,
+                        message: "unknown name '\(root)'; a condition can read \(Self.conditionRoots.sorted().joined(separator: ", "))")
                 )
                 continue
             }
@@ -187,21 +202,30 @@ struct WorkflowValidator {
         }
     }
 
-    private func checkForeach(_ source: String, path: String, parameters: [String: JSONValue], earlier: Set<String>, issues: inout [WorkflowIssue]) {
+    private func checkForeach(
+        _ source: String, path: String, parameters: [String: JSONValue], earlier: Set<String>, issues: inout [WorkflowIssue]
+    ) {
         let parts = source.split(separator: ".").map(String.init)
         guard parts.count >= 2, ["params", "outputs"].contains(parts[0]) else {
-            issues.append(WorkflowIssue(path: path, message: "'\(source)' must be a path into params or outputs, such as params.chapters or outputs.outline.chapters"))
+            issues.append(
+                WorkflowIssue(
+                    path: path,
+                    message: "'\(source)' must be a path into params or outputs, such as params.chapters or outputs.outline.chapters"))
             return
         }
         checkMember(root: parts[0], member: parts[1], path: path, parameters: parameters, earlier: earlier, issues: &issues)
-        if parts[0] == "params", let schema = parameters[parts[1]], parts.count == 2, !["array", "integer"].contains(schema["type"]?.stringValue ?? "") {
+        if parts[0] == "params", let schema = parameters[parts[1]], parts.count == 2,
+            !["array", "integer"].contains(schema["type"]?.stringValue ?? "")
+        {
             issues.append(WorkflowIssue(path: path, message: "params.\(parts[1]) must be a list (or a count) to fan out over"))
         }
         if parts[0] == "outputs", let stage = definition.stage(parts[1]), let schema = stage.outputSchema {
             var current: JSONValue? = schema
             for key in parts.dropFirst(2) { current = current?["properties"]?[key] }
             if current == nil {
-                issues.append(WorkflowIssue(path: path, message: "the output schema of '\(parts[1])' has no \(parts.dropFirst(2).joined(separator: "."))"))
+                issues.append(
+                    WorkflowIssue(
+                        path: path, message: "the output schema of '\(parts[1])' has no \(parts.dropFirst(2).joined(separator: "."))"))
             } else if parts.count > 2, current?["type"]?.stringValue != "array" {
                 issues.append(WorkflowIssue(path: path, message: "'\(source)' is not a list in the output schema of '\(parts[1])'"))
             }
@@ -217,7 +241,8 @@ struct WorkflowValidator {
         issues: inout [WorkflowIssue]
     ) {
         let partials = prompt.partials ?? [:]
-        let messages = [("system", prompt.system)].compactMap { name, text in text.map { (name, $0) } } + [("user", prompt.user)]
+        let messages =
+            [("system", prompt.system)].compactMap { name, text in text.map { (name, $0) } } + [("user", prompt.user)]
             + partials.sorted { $0.key < $1.key }.map { ("partials.\($0.key)", $0.value) }
         for (part, text) in messages {
             if let problem = PromptRenderer.check(text) {
@@ -234,7 +259,8 @@ struct WorkflowValidator {
                     issues.append(
                         WorkflowIssue(
                             path: "\(path).\(part)",
-                            message: "unknown variable '\(variable)'; a prompt can read \(Self.promptRoots.sorted().joined(separator: ", "))"
+                            message:
+                                "unknown variable '\(variable)'; a prompt can read \(Self.promptRoots.sorted().joined(separator: ", "))"
                         )
                     )
                     continue
@@ -242,17 +268,24 @@ struct WorkflowValidator {
                 if root == "item", stage.foreach == nil {
                     issues.append(WorkflowIssue(path: "\(path).\(part)", message: "reads '\(variable)', but the stage has no foreach"))
                 }
-                checkMember(root: root, member: parts.dropFirst().first, path: "\(path).\(part)", parameters: parameters, earlier: earlier, issues: &issues)
+                checkMember(
+                    root: root, member: parts.dropFirst().first, path: "\(path).\(part)", parameters: parameters, earlier: earlier,
+                    issues: &issues)
             }
         }
     }
 
-    private func checkMember(root: String, member: String?, path: String, parameters: [String: JSONValue], earlier: Set<String>, issues: inout [WorkflowIssue]) {
+    private func checkMember(
+        root: String, member: String?, path: String, parameters: [String: JSONValue], earlier: Set<String>, issues: inout [WorkflowIssue]
+    ) {
         guard let member else { return }
         switch root {
         case "params" where parameters[member] == nil:
             issues.append(
-                WorkflowIssue(path: path, message: "unknown parameter 'params.\(member)'; the params schema has \(parameters.keys.sorted().joined(separator: ", "))")
+                WorkflowIssue(
+                    path: path,
+                    message:
+                        "unknown parameter 'params.\(member)'; the params schema has \(parameters.keys.sorted().joined(separator: ", "))")
             )
         case "outputs" where definition.stage(member) == nil:
             issues.append(WorkflowIssue(path: path, message: "no stage '\(member)' for 'outputs.\(member)'"))

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Mustache
 
@@ -35,7 +36,8 @@ public enum PromptRenderer {
                 throw PromptError(message: "the \(part) message does not parse: \(error)")
             }
         }
-        return RenderedPrompt(system: try prompt.system.map { text throws(PromptError) in try render(text, "system") }, user: try render(prompt.user, "user"))
+        return RenderedPrompt(
+            system: try prompt.system.map { text throws(PromptError) in try render(text, "system") }, user: try render(prompt.user, "user"))
     }
 
     /// Checks that a template parses; the error says what is wrong.

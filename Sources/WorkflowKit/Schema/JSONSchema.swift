@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// One problem found by schema validation: where (a JSON pointer) and what.
@@ -51,7 +52,9 @@ public struct JSONSchema: Sendable, Equatable {
             let names: [JSONValue] = type.arrayValue ?? [type]
             for name in names where !(name.stringValue.map(types.contains) ?? false) {
                 problems.append(
-                    SchemaViolation(pointer: pointer + "/type", message: "unknown type \(name.jsonString()); use one of \(types.sorted().joined(separator: ", "))")
+                    SchemaViolation(
+                        pointer: pointer + "/type",
+                        message: "unknown type \(name.jsonString()); use one of \(types.sorted().joined(separator: ", "))")
                 )
             }
         }
@@ -70,7 +73,8 @@ public struct JSONSchema: Sendable, Equatable {
                 problems.append(SchemaViolation(pointer: pointer + "/required", message: "must be a list of property names"))
             } else if let properties = members["properties"]?.objectValue {
                 for name in names ?? [] where properties[name] == nil {
-                    problems.append(SchemaViolation(pointer: pointer + "/required", message: "'\(name)' is required but not among the properties"))
+                    problems.append(
+                        SchemaViolation(pointer: pointer + "/required", message: "'\(name)' is required but not among the properties"))
                 }
             }
         }
@@ -102,12 +106,15 @@ public struct JSONSchema: Sendable, Equatable {
 
     // MARK: Validating values
 
-    private static func validate(_ value: JSONValue, against schema: JSONValue, at pointer: String, into violations: inout [SchemaViolation]) {
+    private static func validate(
+        _ value: JSONValue, against schema: JSONValue, at pointer: String, into violations: inout [SchemaViolation]
+    ) {
         guard case .object(let rules) = schema else { return }
         if let type = rules["type"] {
             let allowed = (type.arrayValue ?? [type]).compactMap(\.stringValue)
             guard allowed.contains(where: { matches(value, type: $0) }) else {
-                violations.append(SchemaViolation(pointer: pointer, message: "expected \(allowed.joined(separator: " or ")), got \(value.typeName)"))
+                violations.append(
+                    SchemaViolation(pointer: pointer, message: "expected \(allowed.joined(separator: " or ")), got \(value.typeName)"))
                 return
             }
         }
