@@ -11,9 +11,7 @@ struct ApprovalServiceCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        let host = ServiceHost(configuration: try options.resolve(service: "ApprovalService", defaultPort: 8084))
-        let database = try host.openDatabase()
-        let outbox = Outbox(database: database, bus: host.bus, logger: host.logger)
-        try await host.run(topology: .workQueue(ServiceQueues.approvalCommands), services: [outbox])
+        try await ServiceHost.runWithOutbox(
+            service: "ApprovalService", defaultPort: 8084, queue: ServiceQueues.approvalCommands, options: options)
     }
 }

@@ -11,9 +11,6 @@ struct GatewayCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        let host = ServiceHost(configuration: try options.resolve(service: "Gateway", defaultPort: 8080))
-        let database = try host.openDatabase()
-        let outbox = Outbox(database: database, bus: host.bus, logger: host.logger)
-        try await host.run(topology: .workQueue(ServiceQueues.gatewayEvents), services: [outbox])
+        try await ServiceHost.runWithOutbox(service: "Gateway", defaultPort: 8080, queue: ServiceQueues.gatewayEvents, options: options)
     }
 }

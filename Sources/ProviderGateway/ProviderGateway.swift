@@ -11,9 +11,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        let host = ServiceHost(configuration: try options.resolve(service: "ProviderGateway", defaultPort: 8083))
-        let database = try host.openDatabase()
-        let outbox = Outbox(database: database, bus: host.bus, logger: host.logger)
-        try await host.run(topology: .workQueue(ServiceQueues.providerCommands), services: [outbox])
+        try await ServiceHost.runWithOutbox(
+            service: "ProviderGateway", defaultPort: 8083, queue: ServiceQueues.providerCommands, options: options)
     }
 }

@@ -11,9 +11,7 @@ struct StageServiceCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        let host = ServiceHost(configuration: try options.resolve(service: "StageService", defaultPort: 8082))
-        let database = try host.openDatabase()
-        let outbox = Outbox(database: database, bus: host.bus, logger: host.logger)
-        try await host.run(topology: .workQueue(ServiceQueues.stageCommands), services: [outbox])
+        try await ServiceHost.runWithOutbox(
+            service: "StageService", defaultPort: 8082, queue: ServiceQueues.stageCommands, options: options)
     }
 }

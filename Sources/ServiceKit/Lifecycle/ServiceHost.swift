@@ -130,3 +130,20 @@ extension ServiceHost {
         return database
     }
 }
+
+extension ServiceHost {
+    /// Runs a service that owns its database with an outbox relay and its durable work queue: the shape every
+    /// service starts from before its handlers are added.
+    public static func runWithOutbox(
+        service: String,
+        defaultPort: Int,
+        queue: String,
+        options: ServiceOptions,
+        additionalServices: @Sendable (ServiceHost) -> [any Service] = { _ in [] }
+    ) async throws {
+        let host = ServiceHost(configuration: try options.resolve(service: service, defaultPort: defaultPort))
+        let database = try host.openDatabase()
+        let outbox = Outbox(database: database, bus: host.bus, logger: host.logger)
+        try await host.run(topology: .workQueue(queue), services: [outbox] + additionalServices(host))
+    }
+}
