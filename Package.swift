@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
@@ -74,7 +76,16 @@ let package = Package(
             "TemplateService",
             dependencies: ["WorkflowKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
         service("StageService"),
-        service("ProviderGateway"),
+        service(
+            "ProviderGateway",
+            dependencies: [
+                "WorkflowKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         service("ApprovalService"),
         service("Gateway"),
         .executableTarget(
@@ -99,6 +110,17 @@ let package = Package(
         .testTarget(
             name: "TemplateServiceTests",
             dependencies: ["TemplateService", "ServiceKit", "Contracts", "WorkflowKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProviderGatewayTests",
+            dependencies: [
+                "ProviderGateway", "ServiceKit", "Contracts", "WorkflowKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

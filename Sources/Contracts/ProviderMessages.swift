@@ -1,0 +1,114 @@
+import Foundation
+
+/// Asks the provider gateway for one model completion. Its `requestID` is the idempotency key of the result.
+public struct GenerateContent: Command {
+    public static let type = "provider.generate-content.v1"
+
+    /// Identifies the request; the result events carry it, and a redelivered request is answered once.
+    public var requestID: String
+    /// The provider to use first (a name from `providers.yaml`); the configured default when absent.
+    public var provider: String?
+    public var model: String?
+    public var system: String?
+    public var user: String
+    /// When present, the answer must be a JSON value matching this schema.
+    public var responseSchema: JSONValue?
+    public var maxTokens: Int?
+    public var temperature: Double?
+    /// No attempt starts after this moment.
+    public var deadline: Date?
+    /// A queue that receives ``GenerationChunk`` messages while the answer streams in.
+    public var streamTo: String?
+
+    public init(
+        requestID: String,
+        provider: String? = nil,
+        model: String? = nil,
+        system: String? = nil,
+        user: String,
+        responseSchema: JSONValue? = nil,
+        maxTokens: Int? = nil,
+        temperature: Double? = nil,
+        deadline: Date? = nil,
+        streamTo: String? = nil
+    ) {
+        self.requestID = requestID
+        self.provider = provider
+        self.model = model
+        self.system = system
+        self.user = user
+        self.responseSchema = responseSchema
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.deadline = deadline
+        self.streamTo = streamTo
+    }
+}
+
+/// A completion that succeeded.
+public struct ContentGenerated: Event {
+    public static let type = "provider.content-generated.v1"
+
+    public var requestID: String
+    public var content: String
+    public var tokensIn: Int
+    public var tokensOut: Int
+    /// In US dollars, from the price table of `providers.yaml`.
+    public var cost: Double
+    public var provider: String
+    public var model: String
+    public var latencyMilliseconds: Int
+    public var attempts: Int
+
+    public init(
+        requestID: String, content: String, tokensIn: Int, tokensOut: Int, cost: Double, provider: String, model: String,
+        latencyMilliseconds: Int, attempts: Int
+    ) {
+        self.requestID = requestID
+        self.content = content
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.cost = cost
+        self.provider = provider
+        self.model = model
+        self.latencyMilliseconds = latencyMilliseconds
+        self.attempts = attempts
+    }
+}
+
+/// A completion that failed for good (after retries and fallbacks where they could help).
+public struct GenerationFailed: Event {
+    public static let type = "provider.generation-failed.v1"
+
+    /// Why: `rate_limit`, `overloaded`, `server`, `timeout`, `auth`, `bad_request`, `context_length`, `malformed`,
+    /// `deadline` or `configuration`.
+    public var requestID: String
+    public var kind: String
+    public var message: String
+    /// Whether sending the same request later could succeed.
+    public var retryable: Bool
+    public var attempts: Int
+
+    public init(requestID: String, kind: String, message: String, retryable: Bool, attempts: Int) {
+        self.requestID = requestID
+        self.kind = kind
+        self.message = message
+        self.retryable = retryable
+        self.attempts = attempts
+    }
+}
+
+/// A piece of a streamed answer, in order.
+public struct GenerationChunk: Message {
+    public static let type = "provider.generation-chunk.v1"
+
+    public var requestID: String
+    public var index: Int
+    public var text: String
+
+    public init(requestID: String, index: Int, text: String) {
+        self.requestID = requestID
+        self.index = index
+        self.text = text
+    }
+}

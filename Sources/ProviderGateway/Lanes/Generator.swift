@@ -1,0 +1,145 @@
+import Contracts
+import Foundation
+import Logging
+import Metrics
+
+/// The one retry loop: classified failures, exponential backoff with jitter, the latest `Retry-After`, never past
+/// the deadline, a cooldown for a lane that keeps failing, then the provider's fallback chain.
+struct Generator: Sendable {
+    let configuration: ProvidersConfiguration
+    let clients: [String: any ProviderClient]
+    let health: LaneHealth
+    let logger: Logger
+
+    /// Produces the result event for a request: ``ContentGenerated`` or ``GenerationFailed``.
+    func generate(_ request: GenerateContent) async -> GenerationResult {
+        let started = ContinuousClock.now
+        let first = request.provider ?? configuration.defaultProvider
+        guard let primary = configuration.providers[first] else {
+            return .failed(
+                GenerationFailed(
+                    requestID: request.requestID, kind: "configuration",
+                    message: "unknown provider '\(first)'; configured: \(configuration.providers.keys.sorted().joined(separator: ", "))",
+                    retryable: false, attempts: 0
+                )
+            )
+        }
+        if let model = request.model, primary.models[model] == nil {
+            return .failed(
+                GenerationFailed(
+                    requestID: request.requestID, kind: "configuration",
+                    message:
+                        "provider '\(first)' has no model '\(model)'; configured: \(primary.models.keys.sorted().joined(separator: ", "))",
+                    retryable: false, attempts: 0
+                )
+            )
+        }
+        let chain = [first] + primary.fallbacks.filter { $0 != first }
+        var attempts = 0
+        var lastFailure = ProviderFailure(kind: .server, message: "no provider was tried")
+        for (position, name) in chain.enumerated() {
+            guard let provider = configuration.providers[name], let client = clients[name] else { continue }
+            if await health.isCooling(name), position < chain.count - 1 {
+                logger.warning("provider cooling down; using the next in the chain", metadata: ["provider": "\(name)"])
+                continue
+            }
+            let model = position == 0 ? (request.model ?? provider.defaultModel) : provider.defaultModel
+            let completionRequest = CompletionRequest(
+                model: model, system: request.system, user: request.user, responseSchema: request.responseSchema,
+                maxTokens: request.maxTokens, temperature: request.temperature
+            )
+            for attempt in 1...provider.retry.maxAttempts {
+                attempts += 1
+                Counter(label: "aiwf_provider_requests_total", dimensions: [("provider", name)]).increment()
+                do {
+                    let completion = try await client.complete(completionRequest)
+                    await health.recordSuccess(name)
+                    let elapsed = ContinuousClock.now - started
+                    Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "in")]).increment(
+                        by: completion.tokensIn)
+                    Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "out")]).increment(
+                        by: completion.tokensOut)
+                    return .generated(
+                        ContentGenerated(
+                            requestID: request.requestID, content: completion.content, tokensIn: completion.tokensIn,
+                            tokensOut: completion.tokensOut,
+                            cost: provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut),
+                            provider: name, model: model,
+                            latencyMilliseconds: Int(
+                                elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+                            attempts: attempts
+                        )
+                    )
+                } catch {
+                    lastFailure = error
+                    if error.kind == .rateLimit {
+                        Counter(label: "aiwf_provider_rate_limited_total", dimensions: [("provider", name)]).increment()
+                    }
+                    logger.warning(
+                        "provider call failed",
+                        metadata: [
+                            "provider": "\(name)", "attempt": "\(attempt)", "kind": "\(error.kind.rawValue)", "error": "\(error.message)",
+                        ]
+                    )
+                    guard error.kind.isRetryable else {
+                        return .failed(failure(request, error, attempts: attempts, retryable: false))
+                    }
+                    await health.recordFailure(name, policy: provider.retry)
+                    guard attempt < provider.retry.maxAttempts else { break }
+                    let delay = max(provider.retry.backoff(after: attempt), error.retryAfter ?? .zero)
+                    if let deadline = request.deadline, Date().addingTimeInterval(Double(delay.components.seconds) + 0.001) > deadline {
+                        return .failed(
+                            GenerationFailed(
+                                requestID: request.requestID, kind: "deadline",
+                                message: "the deadline passes before the next attempt could start; last failure: \(error.description)",
+                                retryable: false, attempts: attempts
+                            )
+                        )
+                    }
+                    Counter(label: "aiwf_provider_retries_total", dimensions: [("provider", name)]).increment()
+                    do {
+                        try await Task.sleep(for: delay)
+                    } catch {
+                        return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
+                    }
+                }
+            }
+        }
+        return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
+    }
+
+    private func failure(_ request: GenerateContent, _ error: ProviderFailure, attempts: Int, retryable: Bool) -> GenerationFailed {
+        GenerationFailed(
+            requestID: request.requestID, kind: error.kind.rawValue, message: error.message, retryable: retryable, attempts: attempts)
+    }
+}
+
+/// The result event of one request.
+enum GenerationResult: Sendable {
+    case generated(ContentGenerated)
+    case failed(GenerationFailed)
+}
+
+/// Consecutive failures per provider; a provider that keeps failing cools down for a while.
+actor LaneHealth {
+    private var failures: [String: Int] = [:]
+    private var coolingUntil: [String: ContinuousClock.Instant] = [:]
+
+    func isCooling(_ provider: String) -> Bool {
+        guard let until = coolingUntil[provider] else { return false }
+        return ContinuousClock.now < until
+    }
+
+    func recordSuccess(_ provider: String) {
+        failures[provider] = 0
+        coolingUntil[provider] = nil
+    }
+
+    func recordFailure(_ provider: String, policy: RetryPolicy) {
+        let count = (failures[provider] ?? 0) + 1
+        failures[provider] = count
+        if count >= policy.cooldownAfterFailures {
+            coolingUntil[provider] = .now + .seconds(policy.cooldownSeconds)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A provider server for tests that speaks the OpenAI and Anthropic wire formats, records every request it served,
+/// and can add latency, answer with scripted errors (429 with Retry-After, 500, 529, malformed bodies) and enforce
+/// a true sliding-window rate limit of its own.
+final class FakeProvider: Sendable {
+    struct Recorded: Sendable {
+        let path: String
+        let headers: [String: String]
+        let body: String
+        let at: ContinuousClock.Instant
+    }
+
+    struct Scripted: Sendable {
+        var status: Int
+        var headers: [String: String] = [:]
+        var body: String
+    }
+
+    private actor State {
+        var script: [Scripted] = []
+        var recorded: [Recorded] = []
+        var latency: Duration = .zero
+        var limitPerSecond: Int?
+        var rejectedByLimit = 0
+
+        func setScript(_ script: [Scripted]) { self.script = script }
+        func setLatency(_ latency: Duration) { self.latency = latency }
+        func setLimit(_ limit: Int?) { limitPerSecond = limit }
+
+        /// Records the request and picks the answer: the script first, then the rate limit, then success.
+        func take(_ request: Recorded) -> (Scripted?, Duration) {
+            recorded.append(request)
+            if !script.isEmpty { return (script.removeFirst(), latency) }
+            if let limit = limitPerSecond {
+                let window = recorded.filter { request.at - $0.at < .seconds(1) }.count
+                if window > limit {
+                    rejectedByLimit += 1
+                    return (Scripted(status: 429, headers: ["retry-after": "1"], body: #"{"error":{"message":"rate limited"}}"#), latency)
+                }
+            }
+            return (nil, latency)
+        }
+    }
+
+    private let task: Task<Void, any Error>
+    let port: Int
+
+    /// Starts the server on a free loopback port.
+    static func start() async throws -> FakeProvider {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let state = State()
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ in try await answer(request, state: state, openAI: true) }
+        router.post("/v1/messages") { request, _ in try await answer(request, state: state, openAI: false) }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: {
+                var logger = Logger(label: "fake-provider")
+                logger.logLevel = .critical
+                return logger
+            }(),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }
+        )
+        let task = Task { try await app.runService() }
+        var iterator = stream.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        return FakeProvider(state: state, task: task, port: port)
+    }
+
+    private init(state: State, task: Task<Void, any Error>, port: Int) {
+        self.stateStorage = state
+        self.task = task
+        self.port = port
+    }
+
+    private let stateStorage: State
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    func script(_ responses: [Scripted]) async { await stateStorage.setScript(responses) }
+    func setLatency(_ latency: Duration) async { await stateStorage.setLatency(latency) }
+    func limit(perSecond: Int?) async { await stateStorage.setLimit(perSecond) }
+    var requests: [Recorded] { get async { await stateStorage.recorded } }
+
+    func stop() {
+        task.cancel()
+    }
+
+    private static func answer(_ request: Request, state: State, openAI: Bool) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let (scripted, latency) = await state.take(Recorded(path: request.uri.path, headers: headers, body: body, at: .now))
+        if latency > .zero { try await Task.sleep(for: latency) }
+        let reply = scripted ?? Scripted(status: 200, body: openAI ? openAIAnswer(body) : anthropicAnswer(body))
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        for (name, value) in reply.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+        return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+    }
+
+    private static func openAIAnswer(_ request: String) -> String {
+        #"{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"{\"text\":\"hello from fake openai\"}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}"#
+    }
+
+    private static func anthropicAnswer(_ request: String) -> String {
+        #"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"hello from fake anthropic"}],"stop_reason":"end_turn","usage":{"input_tokens":21,"output_tokens":5}}"#
+    }
+}
