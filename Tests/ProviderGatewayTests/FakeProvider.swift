@@ -57,15 +57,13 @@ final class FakeProvider: Sendable {
         let router = Router()
         router.post("/v1/chat/completions") { request, _ in try await answer(request, state: state, openAI: true) }
         router.post("/v1/messages") { request, _ in try await answer(request, state: state, openAI: false) }
+        var logger = Logger(label: "fake-provider")
+        logger.logLevel = .critical
         let app = Application(
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            logger: {
-                var logger = Logger(label: "fake-provider")
-                logger.logLevel = .critical
-                return logger
-            }(),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
         )
         let task = Task { try await app.runService() }
         var iterator = stream.makeAsyncIterator()

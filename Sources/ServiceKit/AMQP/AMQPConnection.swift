@@ -21,6 +21,9 @@ public struct AMQPConnectionOptions: Sendable {
     public var maximumBackoff: Duration = .seconds(5)
     /// How long `close()` waits for unconfirmed publishes.
     public var closeTimeout: Duration = .seconds(5)
+    /// Reconnect after the connection broke. Without it a broken connection ends like a closed one: for holders of
+    /// an exclusive consumer (a lock), which must learn that they lost it.
+    public var reconnects = true
 
     public init(url: AMQPURL, name: String) {
         self.url = url
@@ -183,17 +186,20 @@ public final class AMQPConnection: Sendable {
     ///   - prefetch: how many unacknowledged deliveries the broker sends ahead.
     ///   - noAck: the broker forgets a message once sent (for direct reply-to only).
     ///   - onPublishChannel: consume on the publishing channel, as direct reply-to requires.
+    ///   - exclusive: no other consumer may consume the queue at the same time; the broker refuses with 403 when
+    ///     one does (the lock of a leader election).
     public func consume(
         queue: String,
         prefetch: UInt16,
         noAck: Bool = false,
-        onPublishChannel: Bool = false
+        onPublishChannel: Bool = false,
+        exclusive: Bool = false
     ) async throws -> AMQPConsumer {
         let id = makeConsumerID()
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
         try await subscribe(
             ConsumerRegistration(
-                id: id, queue: queue, prefetch: prefetch, noAck: noAck, onPublishChannel: onPublishChannel,
+                id: id, queue: queue, prefetch: prefetch, noAck: noAck, onPublishChannel: onPublishChannel, exclusive: exclusive,
                 deliver: { continuation.yield($0) },
                 finish: { continuation.finish(throwing: $0) }
             )
@@ -239,6 +245,36 @@ public final class AMQPConnection: Sendable {
 
     func cancelSoon(consumerID: Int) {
         submit(Job(needsConnection: false, run: { $0.cancel(consumerID: consumerID) }, fail: { _ in }))
+    }
+
+    func close(consumerID: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            submit(
+                Job(
+                    needsConnection: false,
+                    run: { driver in
+                        driver.cancel(consumerID: consumerID, closingChannel: true)
+                        continuation.resume()
+                    },
+                    fail: { _ in continuation.resume() }
+                )
+            )
+        }
+    }
+
+    /// Takes one message from `queue` and stops consuming; the message stays unacknowledged, held by the returned
+    /// consumer, until it is acknowledged or the consumer is closed (which gives it back to the queue).
+    public func takeOne(from queue: String) async throws -> (AMQPConsumer, AMQPDelivery) {
+        let consumer = try await consume(queue: queue, prefetch: 1)
+        do {
+            var iterator = consumer.deliveries.makeAsyncIterator()
+            guard let delivery = try await iterator.next() else { throw AMQPError.closed }
+            consumer.cancelSoon()
+            return (consumer, delivery)
+        } catch {
+            await consumer.close()
+            throw error
+        }
     }
 
     func cancel(consumerID: Int) async {
@@ -310,6 +346,11 @@ public final class AMQPConsumer: Sendable {
         await connection.cancel(consumerID: id)
     }
 
+    /// Cancels the consumer and closes its channel: deliveries not yet acknowledged go back to the queue.
+    public func close() async {
+        await connection.close(consumerID: id)
+    }
+
     /// Asks for the consumer to be cancelled without waiting, for synchronous shutdown handlers.
     public func cancelSoon() {
         connection.cancelSoon(consumerID: id)
@@ -323,6 +364,7 @@ struct ConsumerRegistration: Sendable {
     let prefetch: UInt16
     let noAck: Bool
     let onPublishChannel: Bool
+    var exclusive = false
     /// Called on the owning thread for every delivery.
     let deliver: @Sendable (AMQPDelivery) -> Void
     /// Called once when the consumer ends: `nil` after a cancel or close, the error when it was refused.

@@ -144,14 +144,14 @@ final class AMQPWire {
     // MARK: Consuming
 
     /// Subscribes to a queue and returns the consumer tag the broker assigned.
-    func consume(_ queue: String, on channel: UInt16, prefetch: UInt16, noAck: Bool) throws(AMQPError) -> String {
+    func consume(_ queue: String, on channel: UInt16, prefetch: UInt16, noAck: Bool, exclusive: Bool = false) throws(AMQPError) -> String {
         if !noAck {
             amqp_basic_qos(state, channel, 0, prefetch, 0)
             try check("set prefetch \(prefetch)", channel: channel)
         }
         // The tag lives in the connection's pool until the next buffer release: copy it at once.
         let tag = withBytes([queue]) { bytes in
-            amqp_basic_consume(state, channel, bytes[0], amqp_bytes_t(), 0, noAck ? 1 : 0, 0, amqp_table_t())
+            amqp_basic_consume(state, channel, bytes[0], amqp_bytes_t(), 0, noAck ? 1 : 0, exclusive ? 1 : 0, amqp_table_t())
                 .map { Self.string($0.pointee.consumer_tag) }
         }
         try check("consume from queue '\(queue)'", channel: channel)
@@ -161,6 +161,12 @@ final class AMQPWire {
     func cancel(consumerTag: String, on channel: UInt16) throws(AMQPError) {
         withBytes([consumerTag]) { bytes in _ = amqp_basic_cancel(state, channel, bytes[0]) }
         try check("cancel consumer", channel: channel)
+    }
+
+    /// Closes a channel; the broker requeues its unacknowledged deliveries.
+    func closeChannel(_ channel: UInt16) throws(AMQPError) {
+        _ = amqp_channel_close(state, channel, AMQP_REPLY_SUCCESS)
+        try check("close channel \(channel)", channel: channel)
     }
 
     func ack(_ deliveryTag: UInt64, on channel: UInt16) {

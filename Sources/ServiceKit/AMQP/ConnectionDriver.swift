@@ -26,6 +26,9 @@ final class ConnectionDriver {
     private var consumers: [Int: ConsumerState] = [:]
     private var consumerIDByTag: [String: Int] = [:]
     private var nextChannel: UInt16 = ConnectionDriver.firstConsumerChannel
+    private var freeChannels: [UInt16] = []
+    /// Channels of cancelled consumers that stay open for their unacknowledged deliveries until closed.
+    private var openConsumerChannels: [Int: (UInt16, UInt64)] = [:]
     private var adminChannelOpen = false
 
     private static let publishChannel: UInt16 = 1
@@ -126,6 +129,7 @@ final class ConnectionDriver {
             adminChannelOpen = true
             generation += 1
             nextChannel = Self.firstConsumerChannel
+            freeChannels = []
             for id in consumers.keys.sorted() {
                 subscribe(id)
             }
@@ -141,6 +145,15 @@ final class ConnectionDriver {
     }
 
     private func connectionLost(_ reason: String) {
+        guard options.reconnects else {
+            logger.warning("connection to RabbitMQ lost", metadata: ["reason": "\(reason)"])
+            wire = nil
+            connection.mailbox.withLock { $0.stopRequested = true }
+            let lost = AMQPError.connectionLost(reason)
+            for state in consumers.values { state.registration.finish(lost) }
+            consumers = [:]
+            return
+        }
         logger.warning("connection to RabbitMQ lost; reconnecting", metadata: ["reason": "\(reason)"])
         reconnects.increment()
         wire = nil
@@ -240,11 +253,19 @@ final class ConnectionDriver {
         var channel = Self.publishChannel
         do {
             if !registration.onPublishChannel {
-                channel = nextChannel
-                nextChannel += 1
+                if let free = freeChannels.popLast() {
+                    channel = free
+                } else {
+                    channel = nextChannel
+                    nextChannel += 1
+                }
+                state.channel = channel
                 try wire.openChannel(channel)
             }
-            let tag = try wire.consume(registration.queue, on: channel, prefetch: registration.prefetch, noAck: registration.noAck)
+            let tag = try wire.consume(
+                registration.queue, on: channel, prefetch: registration.prefetch, noAck: registration.noAck,
+                exclusive: registration.exclusive
+            )
             state.channel = channel
             state.consumerTag = tag
             consumerIDByTag[tag] = id
@@ -254,6 +275,7 @@ final class ConnectionDriver {
         } catch  where error.code == .channelClosed {
             logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
             consumers[id] = nil
+            if channel != Self.publishChannel { freeChannels.append(channel) }  // the broker closed it; it can be opened again
             registration.finish(error)
             state.subscribed?.resume(throwing: error)
         } catch {
@@ -261,14 +283,24 @@ final class ConnectionDriver {
         }
     }
 
-    func cancel(consumerID: Int) {
-        guard let state = consumers.removeValue(forKey: consumerID) else { return }
-        if let tag = state.consumerTag, let wire {
-            consumerIDByTag[tag] = nil
-            try? wire.cancel(consumerTag: tag, on: state.channel)
+    func cancel(consumerID: Int, closingChannel: Bool = false) {
+        if let state = consumers.removeValue(forKey: consumerID) {
+            if let tag = state.consumerTag, let wire {
+                consumerIDByTag[tag] = nil
+                try? wire.cancel(consumerTag: tag, on: state.channel)
+            }
+            state.registration.finish(nil)
+            state.subscribed?.resume(throwing: AMQPError.closed)
+            if state.channel >= Self.firstConsumerChannel { openConsumerChannels[consumerID] = (state.channel, generation) }
         }
-        state.registration.finish(nil)
-        state.subscribed?.resume(throwing: AMQPError.closed)
+        guard closingChannel, let (channel, channelGeneration) = openConsumerChannels.removeValue(forKey: consumerID) else { return }
+        guard let wire, channelGeneration == generation else { return }
+        do {
+            try wire.closeChannel(channel)
+            freeChannels.append(channel)
+        } catch {
+            logger.warning("closing a consumer channel failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
+        }
     }
 
     enum Settlement {
