@@ -20,6 +20,7 @@ struct ProviderGateway: Sendable {
         bus: any MessageBus,
         logger: Logger,
         httpClient: HTTPClient = .shared,
+        gate: any CallGate = OpenGate(),
         clients overrides: [String: any ProviderClient] = [:]
     ) {
         self.configuration = configuration
@@ -38,7 +39,7 @@ struct ProviderGateway: Sendable {
             }
         }
         self.generator = Generator(
-            configuration: configuration, clients: clients.merging(overrides) { $1 }, health: LaneHealth(), logger: logger
+            configuration: configuration, clients: clients.merging(overrides) { $1 }, health: LaneHealth(), gate: gate, logger: logger
         )
     }
 
@@ -48,7 +49,12 @@ struct ProviderGateway: Sendable {
     var topology: Topology {
         configuration.providers.keys.sorted().reduce(
             .workQueue(ServiceQueues.providerCommands, bindings: [(Exchange.commands, GenerateContent.type)])
-        ) { topology, name in topology + .workQueue(Self.laneQueue(name)) }
+        ) { topology, name in topology + .workQueue(Self.laneQueue(name)) } + limitPlans.values.map(\.topology).reduce(Topology(), +)
+    }
+
+    /// The global limits of every provider that has any.
+    var limitPlans: [String: LaneLimitPlan] {
+        configuration.providers.compactMapValues { provider in provider.kind == .local ? nil : LaneLimitPlan(provider: provider) }
     }
 
     /// Moves each request to the lane of the provider it asks for (or the default one).

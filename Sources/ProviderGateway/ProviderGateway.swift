@@ -2,6 +2,7 @@ import ArgumentParser
 import Contracts
 import Foundation
 import ServiceKit
+import ServiceLifecycle
 
 /// Calls to AI providers under global limits, with retries and fallbacks.
 @main
@@ -20,11 +21,24 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         let path = providersFile ?? ProcessInfo.processInfo.environment["AIWF_PROVIDERS_FILE"] ?? "./providers.yaml"
         let providers = try ProvidersConfiguration.load(path: path)
         let database = try host.openDatabase()
-        let gateway = ProviderGateway(configuration: providers, database: database, bus: host.bus, logger: host.logger)
+        let plans = ProviderGateway(configuration: providers, database: database, bus: host.bus, logger: host.logger).limitPlans
+        let gateway = ProviderGateway(
+            configuration: providers, database: database, bus: host.bus, logger: host.logger,
+            gate: BrokerGate(connection: host.bus.consumer, plans: plans)
+        )
+        let pacers = plans.values.sorted { $0.provider < $1.provider }.map { plan in
+            host.consumer("pacer-\(plan.provider)") {
+                // Pacing has no work to finish: it simply stops with the service.
+                try await cancelWhenGracefulShutdown {
+                    await Pacer(plan: plan, url: host.configuration.amqpURL, serviceName: "ProviderGateway", logger: host.logger).run()
+                }
+            }
+        }
         try await host.run(
             topology: gateway.topology,
             services: [gateway.outbox, host.consumer("provider-dispatch") { try await gateway.dispatch() }]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
+                + pacers
         )
     }
 }

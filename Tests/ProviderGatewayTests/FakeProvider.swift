@@ -85,6 +85,8 @@ final class FakeProvider: Sendable {
     func setLatency(_ latency: Duration) async { await stateStorage.setLatency(latency) }
     func limit(perSecond: Int?) async { await stateStorage.setLimit(perSecond) }
     var requests: [Recorded] { get async { await stateStorage.recorded } }
+    /// Requests it refused because they broke its own rate limit.
+    var rejectedByLimit: Int { get async { await stateStorage.rejectedByLimit } }
 
     func stop() {
         task.cancel()

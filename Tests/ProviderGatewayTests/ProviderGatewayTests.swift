@@ -55,7 +55,7 @@ struct ProviderGatewayTests {
     @Test func openAIRequestShapeAndUsage() async throws {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
-        let result = await try generator(configuration(fake)).generate(
+        let result = try await generator(configuration(fake)).generate(
             GenerateContent(requestID: "r1", system: "Be brief.", user: "Say hello.", responseSchema: ["type": "object"], maxTokens: 50)
         )
         guard case .generated(let event) = result else {
@@ -80,7 +80,7 @@ struct ProviderGatewayTests {
     @Test func anthropicRequestShapeAndUsage() async throws {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
-        let result = await try generator(configuration(fake)).generate(
+        let result = try await generator(configuration(fake)).generate(
             GenerateContent(requestID: "r2", provider: "anthropic", system: "Be brief.", user: "Say hello.")
         )
         guard case .generated(let event) = result else {
@@ -103,7 +103,7 @@ struct ProviderGatewayTests {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
         await fake.script([.init(status: 429, headers: ["retry-after": "2"], body: #"{"error":{"message":"slow down"}}"#)])
-        let result = await try generator(configuration(fake)).generate(GenerateContent(requestID: "r3", user: "Hi"))
+        let result = try await generator(configuration(fake)).generate(GenerateContent(requestID: "r3", user: "Hi"))
         guard case .generated(let event) = result else {
             Issue.record("expected success, got \(result)")
             return
@@ -119,7 +119,7 @@ struct ProviderGatewayTests {
         defer { fake.stop() }
         let error = FakeProvider.Scripted(status: 500, body: #"{"error":{"message":"boom"}}"#)
         await fake.script([error, .init(status: 529, body: #"{"error":{"message":"overloaded"}}"#), error])
-        let result = await try generator(configuration(fake)).generate(GenerateContent(requestID: "r4", user: "Business: Harbour Dental"))
+        let result = try await generator(configuration(fake)).generate(GenerateContent(requestID: "r4", user: "Business: Harbour Dental"))
         guard case .generated(let event) = result else {
             Issue.record("expected the fallback, got \(result)")
             return
@@ -133,7 +133,7 @@ struct ProviderGatewayTests {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
         await fake.script([.init(status: 401, body: #"{"error":{"message":"Incorrect API key provided"}}"#)])
-        let result = await try generator(configuration(fake)).generate(GenerateContent(requestID: "r5", user: "Hi"))
+        let result = try await generator(configuration(fake)).generate(GenerateContent(requestID: "r5", user: "Hi"))
         guard case .failed(let event) = result else {
             Issue.record("expected a failure, got \(result)")
             return
@@ -149,7 +149,7 @@ struct ProviderGatewayTests {
         defer { fake.stop() }
         let malformed = FakeProvider.Scripted(status: 200, body: "<html>oops</html>")
         await fake.script([malformed, malformed, malformed])
-        let result = await try generator(configuration(fake)).generate(GenerateContent(requestID: "r6", provider: "anthropic", user: "Hi"))
+        let result = try await generator(configuration(fake)).generate(GenerateContent(requestID: "r6", provider: "anthropic", user: "Hi"))
         guard case .failed(let event) = result else {
             Issue.record("expected a failure, got \(result)")
             return
@@ -163,7 +163,7 @@ struct ProviderGatewayTests {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
         await fake.script([.init(status: 429, headers: ["retry-after": "30"], body: "{}")])
-        let result = await try generator(configuration(fake)).generate(
+        let result = try await generator(configuration(fake)).generate(
             GenerateContent(requestID: "r7", user: "Hi", deadline: Date().addingTimeInterval(2))
         )
         guard case .failed(let event) = result else {

@@ -124,6 +124,7 @@ struct ProviderConfiguration: Sendable {
         if limits.maxConcurrency <= 0 || limits.maxConcurrency > 1_000 {
             throw ProvidersConfigurationError("\(field).limits.max_concurrency: must be between 1 and 1000")
         }
+        if limits.burst < 1 { throw ProvidersConfigurationError("\(field).limits.burst: must be at least 1") }
         retry = entry.retry ?? RetryPolicy()
         if retry.maxAttempts < 1 { throw ProvidersConfigurationError("\(field).retry.max_attempts: must be at least 1") }
         connectTimeout = .seconds(entry.timeouts?.connectSeconds ?? 10)
@@ -154,11 +155,14 @@ struct ProviderLimits: Codable, Sendable {
     var requestsPerMinute: Int?
     var tokensPerMinute: Int?
     var maxConcurrency: Int = 4
+    /// Unused permits that may pile up: how many calls may start at once after a quiet spell.
+    var burst: Int = 1
 
     enum CodingKeys: String, CodingKey {
         case requestsPerMinute = "requests_per_minute"
         case tokensPerMinute = "tokens_per_minute"
         case maxConcurrency = "max_concurrency"
+        case burst
     }
 
     init() {}
@@ -168,6 +172,7 @@ struct ProviderLimits: Codable, Sendable {
         requestsPerMinute = try container.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
         tokensPerMinute = try container.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
         maxConcurrency = try container.decodeIfPresent(Int.self, forKey: .maxConcurrency) ?? 4
+        burst = try container.decodeIfPresent(Int.self, forKey: .burst) ?? 1
     }
 }
 

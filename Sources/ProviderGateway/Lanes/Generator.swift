@@ -9,6 +9,7 @@ struct Generator: Sendable {
     let configuration: ProvidersConfiguration
     let clients: [String: any ProviderClient]
     let health: LaneHealth
+    let gate: any CallGate
     let logger: Logger
 
     /// Produces the result event for a request: ``ContentGenerated`` or ``GenerationFailed``.
@@ -44,68 +45,103 @@ struct Generator: Sendable {
                 continue
             }
             let model = position == 0 ? (request.model ?? provider.defaultModel) : provider.defaultModel
-            let completionRequest = CompletionRequest(
-                model: model, system: request.system, user: request.user, responseSchema: request.responseSchema,
-                maxTokens: request.maxTokens, temperature: request.temperature
-            )
-            for attempt in 1...provider.retry.maxAttempts {
-                attempts += 1
-                Counter(label: "aiwf_provider_requests_total", dimensions: [("provider", name)]).increment()
+            let releaseSlot: @Sendable () async -> Void
+            do {
+                releaseSlot = try await gate.slot(name)
+            } catch {
+                let failure = ProviderFailure(kind: .server, message: "no concurrency slot for \(name): \(error)")
+                return .failed(self.failure(request, failure, attempts: attempts, retryable: true))
+            }
+            let outcome = await attempt(
+                request, provider: provider, client: client, model: model, started: started, attempts: &attempts, lastFailure: &lastFailure)
+            await releaseSlot()
+            if let outcome { return outcome }
+        }
+        return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
+    }
+
+    /// Tries one provider up to its attempt limit; `nil` means: go on with the next in the chain.
+    private func attempt(
+        _ request: GenerateContent,
+        provider: ProviderConfiguration,
+        client: any ProviderClient,
+        model: String,
+        started: ContinuousClock.Instant,
+        attempts: inout Int,
+        lastFailure: inout ProviderFailure
+    ) async -> GenerationResult? {
+        let name = provider.name
+        let completionRequest = CompletionRequest(
+            model: model, system: request.system, user: request.user, responseSchema: request.responseSchema,
+            maxTokens: request.maxTokens, temperature: request.temperature
+        )
+        for attempt in 1...provider.retry.maxAttempts {
+            do {
+                try await gate.permit(name)
+            } catch {
+                return .failed(
+                    failure(
+                        request, ProviderFailure(kind: .server, message: "no request permit for \(name): \(error)"), attempts: attempts,
+                        retryable: true))
+            }
+            attempts += 1
+            Counter(label: "aiwf_provider_requests_total", dimensions: [("provider", name)]).increment()
+            do {
+                let completion = try await client.complete(completionRequest)
+                await health.recordSuccess(name)
+                let elapsed = ContinuousClock.now - started
+                Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "in")]).increment(
+                    by: completion.tokensIn)
+                Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "out")]).increment(
+                    by: completion.tokensOut)
+                Metrics.Timer(label: "aiwf_provider_latency_seconds", dimensions: [("provider", name)], preferredDisplayUnit: .seconds)
+                    .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                return .generated(
+                    ContentGenerated(
+                        requestID: request.requestID, content: completion.content, tokensIn: completion.tokensIn,
+                        tokensOut: completion.tokensOut,
+                        cost: provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut),
+                        provider: name, model: model,
+                        latencyMilliseconds: Int(
+                            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+                        attempts: attempts
+                    )
+                )
+            } catch {
+                lastFailure = error
+                if error.kind == .rateLimit {
+                    Counter(label: "aiwf_provider_rate_limited_total", dimensions: [("provider", name)]).increment()
+                }
+                logger.warning(
+                    "provider call failed",
+                    metadata: [
+                        "provider": "\(name)", "attempt": "\(attempt)", "kind": "\(error.kind.rawValue)", "error": "\(error.message)",
+                    ]
+                )
+                guard error.kind.isRetryable else {
+                    return .failed(failure(request, error, attempts: attempts, retryable: false))
+                }
+                await health.recordFailure(name, policy: provider.retry)
+                guard attempt < provider.retry.maxAttempts else { break }
+                let delay = max(provider.retry.backoff(after: attempt), error.retryAfter ?? .zero)
+                if let deadline = request.deadline, Date().addingTimeInterval(Double(delay.components.seconds) + 0.001) > deadline {
+                    return .failed(
+                        GenerationFailed(
+                            requestID: request.requestID, kind: "deadline",
+                            message: "the deadline passes before the next attempt could start; last failure: \(error.description)",
+                            retryable: false, attempts: attempts
+                        )
+                    )
+                }
+                Counter(label: "aiwf_provider_retries_total", dimensions: [("provider", name)]).increment()
                 do {
-                    let completion = try await client.complete(completionRequest)
-                    await health.recordSuccess(name)
-                    let elapsed = ContinuousClock.now - started
-                    Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "in")]).increment(
-                        by: completion.tokensIn)
-                    Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "out")]).increment(
-                        by: completion.tokensOut)
-                    return .generated(
-                        ContentGenerated(
-                            requestID: request.requestID, content: completion.content, tokensIn: completion.tokensIn,
-                            tokensOut: completion.tokensOut,
-                            cost: provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut),
-                            provider: name, model: model,
-                            latencyMilliseconds: Int(
-                                elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-                            attempts: attempts
-                        )
-                    )
+                    try await Task.sleep(for: delay)
                 } catch {
-                    lastFailure = error
-                    if error.kind == .rateLimit {
-                        Counter(label: "aiwf_provider_rate_limited_total", dimensions: [("provider", name)]).increment()
-                    }
-                    logger.warning(
-                        "provider call failed",
-                        metadata: [
-                            "provider": "\(name)", "attempt": "\(attempt)", "kind": "\(error.kind.rawValue)", "error": "\(error.message)",
-                        ]
-                    )
-                    guard error.kind.isRetryable else {
-                        return .failed(failure(request, error, attempts: attempts, retryable: false))
-                    }
-                    await health.recordFailure(name, policy: provider.retry)
-                    guard attempt < provider.retry.maxAttempts else { break }
-                    let delay = max(provider.retry.backoff(after: attempt), error.retryAfter ?? .zero)
-                    if let deadline = request.deadline, Date().addingTimeInterval(Double(delay.components.seconds) + 0.001) > deadline {
-                        return .failed(
-                            GenerationFailed(
-                                requestID: request.requestID, kind: "deadline",
-                                message: "the deadline passes before the next attempt could start; last failure: \(error.description)",
-                                retryable: false, attempts: attempts
-                            )
-                        )
-                    }
-                    Counter(label: "aiwf_provider_retries_total", dimensions: [("provider", name)]).increment()
-                    do {
-                        try await Task.sleep(for: delay)
-                    } catch {
-                        return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
-                    }
+                    return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
                 }
             }
         }
-        return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
+        return nil
     }
 
     private func failure(_ request: GenerateContent, _ error: ProviderFailure, attempts: Int, retryable: Bool) -> GenerationFailed {

@@ -25,7 +25,7 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
         )
     }
     static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }
-    static var closed: AMQPError { AMQPError(code: .closed, message: "the connection was closed by this process") }
+    public static var closed: AMQPError { AMQPError(code: .closed, message: "the connection was closed by this process") }
     static func invalidURL(_ message: String) -> AMQPError { AMQPError(code: .invalidURL, message: message) }
 }
 

@@ -1,0 +1,41 @@
+import Foundation
+import ServiceKit
+
+/// Where one provider's global limits live in the broker, and how they are sized (see `notes/rate-limiter.md`).
+///
+/// A token bucket lets at most `R·W + B` calls through in any window `W`; for a limit of `L` per minute the pacer
+/// issues `R = (L·(1 − margin) − B) / 60` permits a second, so delivery jitter never pushes a window over the limit.
+struct LaneLimitPlan: Sendable, Equatable {
+    let provider: String
+    /// Permits issued per second, or `nil` when the provider has no request limit.
+    let permitsPerSecond: Double?
+    /// How many permits may wait unused (the bucket's size).
+    let burst: Int
+    /// Calls in flight at once, across every replica.
+    let slots: Int
+
+    init(provider: ProviderConfiguration, margin: Double = 0.05) {
+        self.provider = provider.name
+        self.burst = max(1, provider.limits.burst)
+        self.slots = provider.limits.maxConcurrency
+        self.permitsPerSecond = provider.limits.requestsPerMinute.map { limit in
+            max((Double(limit) * (1 - margin) - Double(max(1, provider.limits.burst))) / 60, 0.01)
+        }
+    }
+
+    var permitsQueue: String { "provider.\(provider).permits" }
+    /// Named after the slot count, so a changed limit starts a fresh set of slots instead of adding to the old one.
+    var slotsQueue: String { "provider.\(provider).slots.\(slots)" }
+    var seededMarker: String { "provider.\(provider).slots.\(slots).seeded" }
+    var lockQueue: String { "provider.\(provider).pacer-lock" }
+
+    /// Classic queues on purpose: quorum queues count every requeue toward their delivery limit (eating slots) and
+    /// accept several "exclusive" consumers on RabbitMQ 3.10 (every replica would pace).
+    var topology: Topology {
+        var permits = QueueSpec(name: permitsQueue, kind: .classic)
+        permits.durable = false
+        permits.maxLength = burst
+        permits.overflow = "drop-head"
+        return Topology(queues: [permits, QueueSpec(name: slotsQueue, kind: .classic), QueueSpec(name: lockQueue, kind: .classic)])
+    }
+}

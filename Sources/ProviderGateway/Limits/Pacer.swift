@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import ServiceKit
+
+/// Issues one provider's permits at its rate, in exactly one replica at a time.
+///
+/// Every replica competes for an exclusive consumer on the lock queue; the holder publishes permits on the same
+/// connection, which does not reconnect, so losing the lock also means losing the ability to publish. When the
+/// holder dies the broker drops its consumer and another replica takes over within about a second.
+struct Pacer: Sendable {
+    let plan: LaneLimitPlan
+    let url: AMQPURL
+    let serviceName: String
+    let logger: Logger
+
+    func run() async {
+        while !Task.isCancelled {
+            var options = AMQPConnectionOptions(url: url, name: "\(serviceName).pacer.\(plan.provider)")
+            options.reconnects = false
+            options.heartbeatSeconds = 5
+            let connection = AMQPConnection(options: options, logger: logger)
+            do {
+                let lock = try await connection.consume(queue: plan.lockQueue, prefetch: 1, exclusive: true)
+                logger.info(
+                    "pacing provider permits", metadata: ["provider": "\(plan.provider)", "per_second": "\(plan.permitsPerSecond ?? 0)"])
+                try await seedSlots(connection)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await _ in lock.deliveries {}
+                        throw AMQPError.closed
+                    }
+                    group.addTask { try await pace(connection) }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } catch {
+                logger.debug("not pacing", metadata: ["provider": "\(plan.provider)", "reason": "\(error)"])
+            }
+            await connection.close()
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 500...1000)))
+        }
+    }
+
+    /// The first holder of the lock for a slot count puts that many slots in place, once.
+    private func seedSlots(_ connection: AMQPConnection) async throws {
+        do {
+            _ = try await connection.messageCount(queue: plan.seededMarker)
+        } catch let error as AMQPError where error.code == .channelClosed {
+            // Marker first: if this replica dies before the slots are out, the lane has fewer slots (slow), never more.
+            try await connection.declare(Topology(queues: [QueueSpec(name: plan.seededMarker)]))
+            try await connection.publish(
+                (0..<plan.slots).map {
+                    OutgoingMessage(exchange: Exchange.default, routingKey: plan.slotsQueue, body: Data("slot \($0)".utf8))
+                }
+            )
+            logger.info("seeded concurrency slots", metadata: ["provider": "\(plan.provider)", "slots": "\(plan.slots)"])
+        }
+    }
+
+    /// One permit every `1/R` seconds on a monotonic schedule; after falling behind it re-anchors instead of bursting.
+    private func pace(_ connection: AMQPConnection) async throws {
+        guard let rate = plan.permitsPerSecond else {
+            try await Task.sleep(for: .seconds(1_000_000_000))
+            return
+        }
+        let interval = Duration.nanoseconds(Int64(1_000_000_000 / rate))
+        let clock = ContinuousClock()
+        var next = clock.now
+        while true {
+            next += interval
+            if clock.now - next > interval { next = clock.now + interval }
+            try await clock.sleep(until: next)
+            try await connection.publish(
+                OutgoingMessage(exchange: Exchange.default, routingKey: plan.permitsQueue, body: Data(), persistent: false))
+        }
+    }
+}
