@@ -4,7 +4,7 @@ import ServiceKit
 /// Where one provider's global limits live in the broker, and how they are sized (see `notes/rate-limiter.md`).
 ///
 /// A token bucket lets at most `R·W + B` calls through in any window `W`; for a limit of `L` per minute the pacer
-/// issues `R = (L·(1 − margin) − B) / 60` permits a second, so delivery jitter never pushes a window over the limit.
+/// issues `R = (L·(1 − margin) − B) / 60` (margin 7 %) permits a second, so delivery jitter never pushes a window over the limit.
 struct LaneLimitPlan: Sendable, Equatable {
     let provider: String
     /// Permits issued per second, or `nil` when the provider has no request limit.
@@ -14,7 +14,7 @@ struct LaneLimitPlan: Sendable, Equatable {
     /// Calls in flight at once, across every replica.
     let slots: Int
 
-    init(provider: ProviderConfiguration, margin: Double = 0.05) {
+    init(provider: ProviderConfiguration, margin: Double = 0.07) {
         self.provider = provider.name
         self.burst = max(1, provider.limits.burst)
         self.slots = provider.limits.maxConcurrency

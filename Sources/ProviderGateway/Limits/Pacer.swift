@@ -57,7 +57,8 @@ struct Pacer: Sendable {
         }
     }
 
-    /// One permit every `1/R` seconds on a monotonic schedule; after falling behind it re-anchors instead of bursting.
+    /// One permit every `1/R` seconds on a monotonic schedule. A permit that is late is not made up for: two permits
+    /// are never closer than one interval, whatever the scheduler did.
     private func pace(_ connection: AMQPConnection) async throws {
         guard let rate = plan.permitsPerSecond else {
             try await Task.sleep(for: .seconds(1_000_000_000))
@@ -67,8 +68,7 @@ struct Pacer: Sendable {
         let clock = ContinuousClock()
         var next = clock.now
         while true {
-            next += interval
-            if clock.now - next > interval { next = clock.now + interval }
+            next = max(next + interval, clock.now)
             try await clock.sleep(until: next)
             try await connection.publish(
                 OutgoingMessage(exchange: Exchange.default, routingKey: plan.permitsQueue, body: Data(), persistent: false))
