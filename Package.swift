@@ -75,6 +75,15 @@ let package = Package(
         service(
             "TemplateService",
             dependencies: ["WorkflowKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "FakeProvider",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         service("StageService"),
         service(
             "ProviderGateway",
@@ -94,6 +103,8 @@ let package = Package(
             dependencies: [
                 "ServiceKit",
                 "Contracts",
+                "FakeProvider",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -116,9 +127,7 @@ let package = Package(
         .testTarget(
             name: "ProviderGatewayTests",
             dependencies: [
-                "ProviderGateway", "ServiceKit", "Contracts", "WorkflowKit",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "ProviderGateway", "ServiceKit", "Contracts", "WorkflowKit", "FakeProvider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -75,12 +75,4 @@ struct ServicesBenchmark: AsyncParsableCommand {
         guard count > 12 else { return nil }
         return Int(String(decoding: buffer[9..<12], as: UTF8.self))
     }
-
-    private func residentMegabytes(of pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return .nan }
-        return kilobytes / 1024
-    }
 }

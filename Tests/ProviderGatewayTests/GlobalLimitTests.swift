@@ -1,4 +1,5 @@
 import Contracts
+import FakeProvider
 import Foundation
 import Logging
 import ServiceKit

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Contracts
+import FakeProvider
 import Foundation
 import Logging
 import ServiceKit

@@ -7,18 +7,26 @@ import NIOCore
 /// A provider server for tests that speaks the OpenAI and Anthropic wire formats, records every request it served,
 /// and can add latency, answer with scripted errors (429 with Retry-After, 500, 529, malformed bodies) and enforce
 /// a true sliding-window rate limit of its own.
-final class FakeProvider: Sendable {
-    struct Recorded: Sendable {
-        let path: String
-        let headers: [String: String]
-        let body: String
-        let at: ContinuousClock.Instant
+public final class FakeProvider: Sendable {
+    /// A request the server answered.
+    public struct Recorded: Sendable {
+        public let path: String
+        public let headers: [String: String]
+        public let body: String
+        public let at: ContinuousClock.Instant
     }
 
-    struct Scripted: Sendable {
-        var status: Int
-        var headers: [String: String] = [:]
-        var body: String
+    /// An answer to give instead of the normal one.
+    public struct Scripted: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
+
+        public init(status: Int, headers: [String: String] = [:], body: String) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     private actor State {
@@ -29,7 +37,7 @@ final class FakeProvider: Sendable {
         var rejectedByLimit = 0
 
         func setScript(_ script: [Scripted]) { self.script = script }
-        func setLatency(_ latency: Duration) { self.latency = latency }
+        public func setLatency(_ latency: Duration) { self.latency = latency }
         func setLimit(_ limit: Int?) { limitPerSecond = limit }
 
         /// Records the request and picks the answer: the script first, then the rate limit, then success.
@@ -48,10 +56,10 @@ final class FakeProvider: Sendable {
     }
 
     private let task: Task<Void, any Error>
-    let port: Int
+    public let port: Int
 
     /// Starts the server on a free loopback port.
-    static func start() async throws -> FakeProvider {
+    public static func start() async throws -> FakeProvider {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let state = State()
         let router = Router()
@@ -79,16 +87,16 @@ final class FakeProvider: Sendable {
 
     private let stateStorage: State
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    func script(_ responses: [Scripted]) async { await stateStorage.setScript(responses) }
-    func setLatency(_ latency: Duration) async { await stateStorage.setLatency(latency) }
-    func limit(perSecond: Int?) async { await stateStorage.setLimit(perSecond) }
-    var requests: [Recorded] { get async { await stateStorage.recorded } }
+    public func script(_ responses: [Scripted]) async { await stateStorage.setScript(responses) }
+    public func setLatency(_ latency: Duration) async { await stateStorage.setLatency(latency) }
+    public func limit(perSecond: Int?) async { await stateStorage.setLimit(perSecond) }
+    public var requests: [Recorded] { get async { await stateStorage.recorded } }
     /// Requests it refused because they broke its own rate limit.
-    var rejectedByLimit: Int { get async { await stateStorage.rejectedByLimit } }
+    public var rejectedByLimit: Int { get async { await stateStorage.rejectedByLimit } }
 
-    func stop() {
+    public func stop() {
         task.cancel()
     }
 
