@@ -7,6 +7,12 @@ import Foundation
 public protocol Message: Codable, Sendable {
     /// The versioned name of this message shape.
     static var type: String { get }
+    /// Where the exchange routes this message; its type unless a message routes by its content.
+    var routingKey: String { get }
+}
+
+extension Message {
+    public var routingKey: String { Self.type }
 }
 
 /// A message with exactly one consuming service, sent to `aiwf.commands` with its type as the routing key.

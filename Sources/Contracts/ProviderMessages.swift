@@ -4,6 +4,12 @@ import Foundation
 public struct GenerateContent: Command {
     public static let type = "provider.generate-content.v1"
 
+    /// Straight to the lane of the named provider; without one, to the default provider's lane.
+    public var routingKey: String { provider.map { Self.routingKey(provider: $0) } ?? Self.type }
+
+    /// The routing key of requests for `provider`, which its lane queue is bound with.
+    public static func routingKey(provider: String) -> String { "\(type).\(provider)" }
+
     /// Identifies the request; the result events carry it, and a redelivered request is answered once.
     public var requestID: String
     /// The provider to use first (a name from `providers.yaml`); the configured default when absent.

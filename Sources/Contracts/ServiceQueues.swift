@@ -4,8 +4,6 @@ public enum ServiceQueues {
     public static let templateCommands = "template.commands"
     /// StageService: project commands and queries.
     public static let stageCommands = "stage.commands"
-    /// ProviderGateway: generation requests (lanes per provider come with the provider gateway).
-    public static let providerCommands = "provider.commands"
     /// ApprovalService: approval requests and decisions.
     public static let approvalCommands = "approval.commands"
     /// Gateway: events it turns into live progress for its clients.

@@ -5,7 +5,7 @@ import GRDB
 import Logging
 import ServiceKit
 
-/// The gateway's parts: the dispatcher that puts each request in its provider's lane, and one consumer per lane.
+/// The gateway's parts: one lane (queue and consumer) per provider, and the outbox its results leave through.
 struct ProviderGateway: Sendable {
     let configuration: ProvidersConfiguration
     let bus: any MessageBus
@@ -46,41 +46,19 @@ struct ProviderGateway: Sendable {
     /// The queue of a provider's lane: one slow or limited provider never delays another.
     static func laneQueue(_ provider: String) -> String { "provider.lane.\(provider)" }
 
+    /// One lane per provider, bound to `aiwf.commands` with the provider's routing key; the default provider's lane
+    /// also takes requests that name no provider. A request for a provider nobody serves is unroutable at once.
     var topology: Topology {
-        configuration.providers.keys.sorted().reduce(
-            .workQueue(ServiceQueues.providerCommands, bindings: [(Exchange.commands, GenerateContent.type)])
-        ) { topology, name in topology + .workQueue(Self.laneQueue(name)) } + limitPlans.values.map(\.topology).reduce(Topology(), +)
+        configuration.providers.keys.sorted().reduce(Topology()) { topology, name in
+            var bindings = [(Exchange.commands, GenerateContent.routingKey(provider: name))]
+            if name == configuration.defaultProvider { bindings.append((Exchange.commands, GenerateContent.type)) }
+            return topology + .workQueue(Self.laneQueue(name), bindings: bindings)
+        } + limitPlans.values.sorted { $0.provider < $1.provider }.map(\.topology).reduce(Topology(), +)
     }
 
     /// The global limits of every provider that has any.
     var limitPlans: [String: LaneLimitPlan] {
         configuration.providers.compactMapValues { provider in provider.kind == .local ? nil : LaneLimitPlan(provider: provider) }
-    }
-
-    /// Moves each request to the lane of the provider it asks for (or the default one).
-    func dispatch() async throws {
-        try await bus.consume(queue: ServiceQueues.providerCommands, options: ConsumeOptions(prefetch: 64, concurrency: 8)) { message in
-            let request = try message.decode(GenerateContent.self).payload
-            let provider = request.provider ?? configuration.defaultProvider
-            guard configuration.providers[provider] != nil else {
-                try await outbox.handleOnce(message, consumer: "provider-lanes") { _ in
-                    try [
-                        result(
-                            .failed(
-                                GenerationFailed(
-                                    requestID: request.requestID, kind: "configuration", message: "unknown provider '\(provider)'",
-                                    retryable: false, attempts: 0)), causedBy: message)
-                    ]
-                }
-                return
-            }
-            try await bus.publish(
-                OutgoingMessage(
-                    exchange: Exchange.default, routingKey: Self.laneQueue(provider), body: message.body,
-                    messageID: message.header.id.uuidString, mandatory: true, type: GenerateContent.type
-                )
-            )
-        }
     }
 
     /// Serves one lane with the provider's concurrency; a request already answered is not sent again.
@@ -91,7 +69,8 @@ struct ProviderGateway: Sendable {
             guard try await !Outbox.wasHandled(messageID: message.header.id.uuidString, consumer: "provider-lanes", in: database) else {
                 return
             }
-            let request = try message.decode(GenerateContent.self).payload
+            var request = try message.decode(GenerateContent.self).payload
+            request.provider = request.provider ?? provider
             let outcome = await generator.generate(request)
             try await outbox.handleOnce(message, consumer: "provider-lanes") { _ in [try result(outcome, causedBy: message)] }
         }

@@ -36,7 +36,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         }
         try await host.run(
             topology: gateway.topology,
-            services: [gateway.outbox, host.consumer("provider-dispatch") { try await gateway.dispatch() }]
+            services: [gateway.outbox]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
                 + pacers
         )

@@ -275,9 +275,7 @@ struct ProviderGatewayBusTests {
         let command = try OutgoingMessage.command(
             GenerateContent(requestID: "req-9", provider: "local", user: "Business: Harbour Dental"), context: MessageContext())
         try await bus.publish([command, command])  // the same message twice: one result
-        let tasks = [
-            Task { try await gateway.dispatch() }, Task { try await gateway.serveLane("local") }, Task { try await gateway.outbox.run() },
-        ]
+        let tasks = [Task { try await gateway.serveLane("local") }, Task { try await gateway.outbox.run() }]
         defer { tasks.forEach { $0.cancel() } }
         let deadline = ContinuousClock.now + .seconds(10)
         while try await bus.messageCount(queue: "test.results") < 1, ContinuousClock.now < deadline {

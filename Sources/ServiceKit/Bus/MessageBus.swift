@@ -75,7 +75,7 @@ extension OutgoingMessage {
             idempotencyKey: context.idempotencyKey
         )
         return OutgoingMessage(
-            exchange: exchange, routingKey: M.type, body: try MessageCoder().encode(envelope),
+            exchange: exchange, routingKey: payload.routingKey, body: try MessageCoder().encode(envelope),
             messageID: envelope.id.uuidString, mandatory: mandatory, type: M.type
         )
     }
