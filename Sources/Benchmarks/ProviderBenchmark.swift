@@ -80,8 +80,16 @@ struct ProviderBenchmark: AsyncParsableCommand {
         }
         defer { collecting.cancel() }
 
-        // Warm up: the gateway is ready once a request comes back.
-        _ = try await roundTrip(bus, collector, provider: provider, id: "\(provider)-warmup", timeout: .seconds(60))
+        // Warm up: the gateway is ready once its lane takes a request and the answer comes back.
+        let warmupDeadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                _ = try await roundTrip(bus, collector, provider: provider, id: "\(provider)-warmup", timeout: .seconds(60))
+                break
+            } catch let error as AMQPError where error.code == .unroutable && ContinuousClock.now < warmupDeadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         var viaGateway: [Double] = []
         for index in 0..<requests {
             viaGateway.append(
