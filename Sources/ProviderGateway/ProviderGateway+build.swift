@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import GRDB
 import Logging
+import Metrics
 import ServiceKit
 
 /// The gateway's parts: one lane (queue and consumer) per provider, and the outbox its results leave through.
@@ -71,8 +72,23 @@ struct ProviderGateway: Sendable {
             }
             var request = try message.decode(GenerateContent.self).payload
             request.provider = request.provider ?? provider
+            let inFlight = Meter(label: "aiwf_provider_in_flight", dimensions: [("lane", provider)])
+            inFlight.increment()
             let outcome = await generator.generate(request)
+            inFlight.decrement()
             try await outbox.handleOnce(message, consumer: "provider-lanes") { _ in [try result(outcome, causedBy: message)] }
+        }
+    }
+
+    /// Reports each lane's depth (requests waiting) every `interval`, for `/metrics` and the admin page.
+    func watchLaneDepths(every interval: Duration = .seconds(5)) async {
+        while !Task.isCancelled {
+            for name in configuration.providers.keys {
+                if let depth = try? await bus.messageCount(queue: Self.laneQueue(name)) {
+                    Gauge(label: "aiwf_provider_lane_depth", dimensions: [("lane", name)]).record(depth)
+                }
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 

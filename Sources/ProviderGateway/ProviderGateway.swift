@@ -36,7 +36,9 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         }
         try await host.run(
             topology: gateway.topology,
-            services: [gateway.outbox]
+            services: [
+                gateway.outbox, host.consumer("lane-depths") { try await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
+            ]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
                 + pacers
         )

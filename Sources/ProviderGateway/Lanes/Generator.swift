@@ -75,9 +75,11 @@ struct Generator: Sendable {
             model: model, system: request.system, user: request.user, responseSchema: request.responseSchema,
             maxTokens: request.maxTokens, temperature: request.temperature
         )
+        let estimate = Self.estimateTokens(completionRequest)
         for attempt in 1...provider.retry.maxAttempts {
             do {
                 try await gate.permit(name)
+                try await gate.tokens(name, estimate)
             } catch {
                 return .failed(
                     failure(
@@ -89,6 +91,8 @@ struct Generator: Sendable {
             do {
                 let completion = try await client.complete(completionRequest)
                 await health.recordSuccess(name)
+                // Settle to the real usage: the overage is paid now, while the slot is still held.
+                try? await gate.tokens(name, completion.tokensIn + completion.tokensOut - estimate)
                 let elapsed = ContinuousClock.now - started
                 Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "in")]).increment(
                     by: completion.tokensIn)
@@ -142,6 +146,11 @@ struct Generator: Sendable {
             }
         }
         return nil
+    }
+
+    /// Input at about four characters a token, plus the most the answer may use (or a typical answer).
+    static func estimateTokens(_ request: CompletionRequest) -> Int {
+        ((request.system ?? "").utf8.count + request.user.utf8.count) / 4 + (request.maxTokens ?? 512)
     }
 
     private func failure(_ request: GenerateContent, _ error: ProviderFailure, attempts: Int, retryable: Bool) -> GenerationFailed {

@@ -7,12 +7,15 @@ protocol CallGate: Sendable {
     func slot(_ provider: String) async throws -> @Sendable () async -> Void
     /// Waits for a permit to send one request to the provider.
     func permit(_ provider: String) async throws
+    /// Waits for permits worth `tokens` tokens: the estimate before a call, the overage after it.
+    func tokens(_ provider: String, _ tokens: Int) async throws
 }
 
 /// No limits: for the in-memory bus and providers without limits.
 struct OpenGate: CallGate {
     func slot(_ provider: String) async throws -> @Sendable () async -> Void { {} }
     func permit(_ provider: String) async throws {}
+    func tokens(_ provider: String, _ tokens: Int) async throws {}
 }
 
 /// Limits that hold across every replica, kept by the broker alone.
@@ -32,7 +35,18 @@ struct BrokerGate: CallGate {
 
     func permit(_ provider: String) async throws {
         guard let plan = plans[provider], plan.permitsPerSecond != nil else { return }
-        let (consumer, permit) = try await connection.takeOne(from: plan.permitsQueue)
+        try await takePermit(from: plan.permitsQueue)
+    }
+
+    /// Token permits are taken one at a time, so workers gathering at once never take more than the pacer issued.
+    func tokens(_ provider: String, _ tokens: Int) async throws {
+        guard let plan = plans[provider], plan.tokenPermitsPerSecond != nil, tokens > 0 else { return }
+        let count = (tokens + LaneLimitPlan.tokensPerPermit - 1) / LaneLimitPlan.tokensPerPermit
+        for _ in 0..<count { try await takePermit(from: plan.tokenPermitsQueue) }
+    }
+
+    private func takePermit(from queue: String) async throws {
+        let (consumer, permit) = try await connection.takeOne(from: queue)
         connection.ack(permit)
         await consumer.close()
     }

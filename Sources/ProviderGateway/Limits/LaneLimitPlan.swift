@@ -13,6 +13,11 @@ struct LaneLimitPlan: Sendable, Equatable {
     let burst: Int
     /// Calls in flight at once, across every replica.
     let slots: Int
+    /// Token permits issued per second (each worth ``tokensPerPermit``), or `nil` without a tokens-per-minute limit.
+    let tokenPermitsPerSecond: Double?
+    /// How many token permits may wait unused: about one second's worth.
+    let tokenBurst: Int
+    static let tokensPerPermit = 1_000
 
     init(provider: ProviderConfiguration, margin: Double = 0.07) {
         self.provider = provider.name
@@ -21,6 +26,11 @@ struct LaneLimitPlan: Sendable, Equatable {
         self.permitsPerSecond = provider.limits.requestsPerMinute.map { limit in
             max((Double(limit) * (1 - margin) - Double(max(1, provider.limits.burst))) / 60, 0.01)
         }
+        let tokenRate = provider.limits.tokensPerMinute.map { limit in
+            max(Double(limit) * (1 - margin) / 60 / Double(Self.tokensPerPermit), 0.01)
+        }
+        self.tokenPermitsPerSecond = tokenRate
+        self.tokenBurst = max(1, Int((tokenRate ?? 1).rounded(.down)))
     }
 
     var permitsQueue: String { "provider.\(provider).permits" }
@@ -28,6 +38,7 @@ struct LaneLimitPlan: Sendable, Equatable {
     var slotsQueue: String { "provider.\(provider).slots.\(slots)" }
     var seededMarker: String { "provider.\(provider).slots.\(slots).seeded" }
     var lockQueue: String { "provider.\(provider).pacer-lock" }
+    var tokenPermitsQueue: String { "provider.\(provider).token-permits" }
 
     /// Classic queues on purpose: quorum queues count every requeue toward their delivery limit (eating slots) and
     /// accept several "exclusive" consumers on RabbitMQ 3.10 (every replica would pace).
@@ -36,6 +47,10 @@ struct LaneLimitPlan: Sendable, Equatable {
         permits.durable = false
         permits.maxLength = burst
         permits.overflow = "drop-head"
-        return Topology(queues: [permits, QueueSpec(name: slotsQueue, kind: .classic), QueueSpec(name: lockQueue, kind: .classic)])
+        var tokens = QueueSpec(name: tokenPermitsQueue, kind: .classic)
+        tokens.durable = false
+        tokens.maxLength = tokenBurst
+        tokens.overflow = "drop-head"
+        return Topology(queues: [permits, tokens, QueueSpec(name: slotsQueue, kind: .classic), QueueSpec(name: lockQueue, kind: .classic)])
     }
 }

@@ -29,7 +29,12 @@ struct Pacer: Sendable {
                         for try await _ in lock.deliveries {}
                         throw AMQPError.closed
                     }
-                    group.addTask { try await pace(connection) }
+                    if let rate = plan.permitsPerSecond {
+                        group.addTask { try await pace(connection, rate: rate, queue: plan.permitsQueue) }
+                    }
+                    if let rate = plan.tokenPermitsPerSecond {
+                        group.addTask { try await pace(connection, rate: rate, queue: plan.tokenPermitsQueue) }
+                    }
                     try await group.next()
                     group.cancelAll()
                 }
@@ -59,11 +64,7 @@ struct Pacer: Sendable {
 
     /// One permit every `1/R` seconds on a monotonic schedule. A permit that is late is not made up for: two permits
     /// are never closer than one interval, whatever the scheduler did.
-    private func pace(_ connection: AMQPConnection) async throws {
-        guard let rate = plan.permitsPerSecond else {
-            try await Task.sleep(for: .seconds(1_000_000_000))
-            return
-        }
+    private func pace(_ connection: AMQPConnection, rate: Double, queue: String) async throws {
         let interval = Duration.nanoseconds(Int64(1_000_000_000 / rate))
         let clock = ContinuousClock()
         var next = clock.now
@@ -71,7 +72,7 @@ struct Pacer: Sendable {
             next = max(next + interval, clock.now)
             try await clock.sleep(until: next)
             try await connection.publish(
-                OutgoingMessage(exchange: Exchange.default, routingKey: plan.permitsQueue, body: Data(), persistent: false))
+                OutgoingMessage(exchange: Exchange.default, routingKey: queue, body: Data(), persistent: false))
         }
     }
 }
