@@ -29,7 +29,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         let pacers = plans.values.sorted { $0.provider < $1.provider }.map { plan in
             host.consumer("pacer-\(plan.provider)") {
                 // Pacing has no work to finish: it simply stops with the service.
-                try await cancelWhenGracefulShutdown {
+                await cancelWhenGracefulShutdown {
                     await Pacer(plan: plan, url: host.configuration.amqpURL, serviceName: "ProviderGateway", logger: host.logger).run()
                 }
             }
@@ -37,7 +37,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         try await host.run(
             topology: gateway.topology,
             services: [
-                gateway.outbox, host.consumer("lane-depths") { try await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
+                gateway.outbox, host.consumer("lane-depths") { await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
             ]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
                 + pacers

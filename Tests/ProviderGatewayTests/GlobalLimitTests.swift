@@ -135,7 +135,7 @@ struct GlobalLimitTests {
         environment["AIWF_AMQP_URL"] = ProcessInfo.processInfo.environment["AIWF_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
         process.environment = environment
         let log = folder.appendingPathComponent("replica-\(index).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

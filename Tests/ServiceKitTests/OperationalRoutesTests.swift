@@ -12,7 +12,7 @@ import Testing
         let connected = Latch()
         readiness.add("amqp") { connected.isOpen }
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "aiwf_test_total").increment()
+        PrometheusMetricsFactory(registry: registry).makeCounter(label: "aiwf_test_total", dimensions: []).increment(by: 1)
         let router = Router()
         OperationalRoutes(serviceName: "TestService", readiness: readiness, registry: registry).add(to: router)
         let app = Application(router: router)
