@@ -34,7 +34,7 @@ for service in "${services[@]}"; do
     "$bin/$service" &
     pids+=($!)
 done
-echo "aiwf: portal on http://localhost:${AIWF_GATEWAY_PORT:-8080}/ (health: /health, readiness: /ready). Ctrl-C stops everything."
+echo "aiwf: running. Gateway on http://localhost:8080 and the services on 8081-8084 (/health, /ready, /metrics). Ctrl-C stops everything."
 wait -n "${pids[@]}" || true
 echo "aiwf: a service exited; stopping the others" >&2
 stop
