@@ -134,9 +134,3 @@ struct AMQPBenchmark: AsyncParsableCommand {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

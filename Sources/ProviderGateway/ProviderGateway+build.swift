@@ -58,9 +58,7 @@ struct ProviderGateway: Sendable {
     }
 
     /// The global limits of every provider that has any.
-    var limitPlans: [String: LaneLimitPlan] {
-        configuration.providers.compactMapValues { provider in provider.kind == .local ? nil : LaneLimitPlan(provider: provider) }
-    }
+    var limitPlans: [String: LaneLimitPlan] { LaneLimitPlan.plans(for: configuration) }
 
     /// Serves one lane with the provider's concurrency; a request already answered is not sent again.
     func serveLane(_ provider: String) async throws {

@@ -21,7 +21,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         let path = providersFile ?? ProcessInfo.processInfo.environment["AIWF_PROVIDERS_FILE"] ?? "./providers.yaml"
         let providers = try ProvidersConfiguration.load(path: path)
         let database = try host.openDatabase()
-        let plans = ProviderGateway(configuration: providers, database: database, bus: host.bus, logger: host.logger).limitPlans
+        let plans = LaneLimitPlan.plans(for: providers)
         let gateway = ProviderGateway(
             configuration: providers, database: database, bus: host.bus, logger: host.logger,
             gate: BrokerGate(connection: host.bus.consumer, plans: plans)

@@ -31,7 +31,7 @@ struct TokenLimitTests {
         logger.logLevel = .critical
         let url = try AMQPURL(ProcessInfo.processInfo.environment["AIWF_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/")
         let bus = AMQPBus(url: url, serviceName: "test.tokens", logger: logger)
-        let plans = configuration.providers.mapValues { LaneLimitPlan(provider: $0) }
+        let plans = LaneLimitPlan.plans(for: configuration)
         let plan = try #require(plans[provider])
         let gateway = ProviderGateway(
             configuration: configuration, database: try ServiceDatabase.inMemory(), bus: bus, logger: logger,

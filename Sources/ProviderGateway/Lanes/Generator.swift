@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Metrics
+import ServiceKit
 
 /// The one retry loop: classified failures, exponential backoff with jitter, the latest `Retry-After`, never past
 /// the deadline, a cooldown for a lane that keeps failing, then the provider's fallback chain.
@@ -99,15 +100,14 @@ struct Generator: Sendable {
                 Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "out")]).increment(
                     by: completion.tokensOut)
                 Metrics.Timer(label: "aiwf_provider_latency_seconds", dimensions: [("provider", name)], preferredDisplayUnit: .seconds)
-                    .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                    .recordNanoseconds(elapsed.nanoseconds)
                 return .generated(
                     ContentGenerated(
                         requestID: request.requestID, content: completion.content, tokensIn: completion.tokensIn,
                         tokensOut: completion.tokensOut,
                         cost: provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut),
                         provider: name, model: model,
-                        latencyMilliseconds: Int(
-                            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+                        latencyMilliseconds: Int(elapsed.milliseconds),
                         attempts: attempts
                     )
                 )
@@ -128,7 +128,7 @@ struct Generator: Sendable {
                 await health.recordFailure(name, policy: provider.retry)
                 guard attempt < provider.retry.maxAttempts else { break }
                 let delay = max(provider.retry.backoff(after: attempt), error.retryAfter ?? .zero)
-                if let deadline = request.deadline, Date().addingTimeInterval(Double(delay.components.seconds) + 0.001) > deadline {
+                if let deadline = request.deadline, Date().addingTimeInterval(delay.seconds) > deadline {
                     return .failed(
                         GenerationFailed(
                             requestID: request.requestID, kind: "deadline",

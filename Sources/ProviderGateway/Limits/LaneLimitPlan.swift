@@ -33,6 +33,11 @@ struct LaneLimitPlan: Sendable, Equatable {
         self.tokenBurst = max(1, Int((tokenRate ?? 1).rounded(.down)))
     }
 
+    /// The plans of every provider that calls out (the offline `local` provider needs none).
+    static func plans(for configuration: ProvidersConfiguration) -> [String: LaneLimitPlan] {
+        configuration.providers.compactMapValues { provider in provider.kind == .local ? nil : LaneLimitPlan(provider: provider) }
+    }
+
     var permitsQueue: String { "provider.\(provider).permits" }
     /// Named after the slot count, so a changed limit starts a fresh set of slots instead of adding to the old one.
     var slotsQueue: String { "provider.\(provider).slots.\(slots)" }

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ServiceKit
 
 /// Sends a JSON body over AsyncHTTPClient and turns every failure into a classified ``ProviderFailure``.
 struct JSONPoster: Sendable {
@@ -114,11 +115,5 @@ struct AnthropicClient: ProviderClient {
             tokensIn: Int(response["usage"]?["input_tokens"]?.numberValue ?? 0),
             tokensOut: Int(response["usage"]?["output_tokens"]?.numberValue ?? 0)
         )
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

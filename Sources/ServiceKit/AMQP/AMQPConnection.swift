@@ -243,8 +243,8 @@ public final class AMQPConnection: Sendable {
         submit(Job(needsConnection: false, run: { $0.settle(delivery, requeue ? .requeue : .reject) }, fail: { _ in }))
     }
 
-    func cancelSoon(consumerID: Int) {
-        submit(Job(needsConnection: false, run: { $0.cancel(consumerID: consumerID) }, fail: { _ in }))
+    func cancelSoon(consumerID: Int, closingChannel: Bool = false) {
+        submit(Job(needsConnection: false, run: { $0.cancel(consumerID: consumerID, closingChannel: closingChannel) }, fail: { _ in }))
     }
 
     func close(consumerID: Int) async {
@@ -354,6 +354,11 @@ public final class AMQPConsumer: Sendable {
     /// Asks for the consumer to be cancelled without waiting, for synchronous shutdown handlers.
     public func cancelSoon() {
         connection.cancelSoon(consumerID: id)
+    }
+
+    /// Like ``close()`` without waiting: acknowledgements submitted before it are sent first.
+    public func closeSoon() {
+        connection.cancelSoon(consumerID: id, closingChannel: true)
     }
 }
 

@@ -65,7 +65,8 @@ public final class AMQPBus: MessageBus {
             }
         }
         logger.info("consuming", metadata: ["queue": "\(queue)", "prefetch": "\(options.prefetch)"])
-        defer { subscription.cancelSoon() }
+        // Every handler has finished when the loop ends, so the channel can go; it would otherwise stay open.
+        defer { subscription.closeSoon() }
         try await withGracefulShutdownHandler {
             if options.concurrency == 1 {
                 for try await delivery in subscription.deliveries { await handle(delivery) }
