@@ -90,6 +90,20 @@ struct ProviderBenchmark: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+        // The floor: one message from the bench through the broker back to the bench, as each of the gateway
+        // path's two hops (request in, result out) costs at least that.
+        var hops: [Double] = []
+        for index in 0..<requests {
+            let id = "\(provider)-hop-\(index)"
+            let start = ContinuousClock.now
+            let waiting = Task { await collector.wait(for: id) }
+            let event = ContentGenerated(
+                requestID: id, content: "", tokensIn: 0, tokensOut: 0, cost: 0, provider: provider, model: "m", latencyMilliseconds: 0,
+                attempts: 0)
+            try await bus.publish(try .direct(event, to: results, context: MessageContext()))
+            await waiting.value
+            hops.append((ContinuousClock.now - start).seconds * 1000)
+        }
         var viaGateway: [Double] = []
         for index in 0..<requests {
             viaGateway.append(
@@ -127,6 +141,9 @@ struct ProviderBenchmark: AsyncParsableCommand {
         output.add(
             "added_p99_ms", "added latency p99", gatewayPercentiles.value(at: 99) - directPercentiles.value(at: 99), unit: "ms", decimals: 3
         )
+        let hopPercentiles = Percentiles(hops)
+        output.add("broker_hop_p50_ms", "one broker hop p50 (the path has two)", hopPercentiles.value(at: 50), unit: "ms", decimals: 3)
+        output.add("broker_hop_p99_ms", "one broker hop p99", hopPercentiles.value(at: 99), unit: "ms", decimals: 3)
         output.add("throughput_per_second", "throughput at \(concurrency) concurrent", throughput, unit: "req/s")
         output.add("gateway_rss_mb", "ProviderGateway resident memory after the runs", rss, unit: "MB", decimals: 1)
         print("\(requests) sequential requests each way; \(throughputRequests) at \(concurrency) concurrent; fake provider on loopback")
@@ -155,7 +172,12 @@ struct ProviderBenchmark: AsyncParsableCommand {
     {
         let start = ContinuousClock.now
         let waiting = Task { await collector.wait(for: id) }
-        try await bus.send(GenerateContent(requestID: id, provider: provider, user: "Say hello."), context: MessageContext())
+        do {
+            try await bus.send(GenerateContent(requestID: id, provider: provider, user: "Say hello."), context: MessageContext())
+        } catch {
+            await collector.abandon(id)
+            throw error
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await waiting.value }
             group.addTask {
@@ -176,6 +198,11 @@ private actor ResultCollector {
     private var waiters: [String: CheckedContinuation<Void, Never>] = [:]
 
     func arrived(_ id: String) {
+        if let waiter = waiters.removeValue(forKey: id) { waiter.resume() } else { arrivedIDs.insert(id) }
+    }
+
+    /// Stops waiting for a request that was never sent.
+    func abandon(_ id: String) {
         if let waiter = waiters.removeValue(forKey: id) { waiter.resume() } else { arrivedIDs.insert(id) }
     }
 

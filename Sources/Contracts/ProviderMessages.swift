@@ -104,17 +104,23 @@ public struct GenerationFailed: Event {
     }
 }
 
-/// A piece of a streamed answer, in order.
+/// A piece of a streamed answer, sent to the request's `streamTo` queue in order; the request's result event follows
+/// the last piece on the same queue.
 public struct GenerationChunk: Message {
     public static let type = "provider.generation-chunk.v1"
 
     public var requestID: String
+    /// 0, 1, 2, … across the whole request.
     public var index: Int
+    /// The provider call this text came from. A higher number than before means the earlier call failed part way
+    /// and was retried (or fell back): the text gathered so far is to be dropped.
+    public var attempt: Int
     public var text: String
 
-    public init(requestID: String, index: Int, text: String) {
+    public init(requestID: String, index: Int, attempt: Int, text: String) {
         self.requestID = requestID
         self.index = index
+        self.attempt = attempt
         self.text = text
     }
 }

@@ -106,6 +106,22 @@ public final class FakeProvider: Sendable {
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let (scripted, latency) = await state.take(Recorded(path: request.uri.path, headers: headers, body: body, at: .now))
         if latency > .zero { try await Task.sleep(for: latency) }
+        if scripted == nil, body.contains(#""stream":true"#) {
+            // Event by event, each in its own write, so clients meet events cut across reads as on a real network.
+            let events = openAI ? openAIStream : anthropicStream
+            var fields = HTTPFields()
+            fields[.contentType] = "text/event-stream"
+            return Response(
+                status: .ok, headers: fields,
+                body: ResponseBody { writer in
+                    for event in events {
+                        let cut = event.utf8.count / 2
+                        try await writer.write(ByteBuffer(string: String(event.utf8.prefix(cut))!))
+                        try await writer.write(ByteBuffer(string: String(event.utf8.dropFirst(cut))!))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
         let reply = scripted ?? Scripted(status: 200, body: openAI ? openAIAnswer(body) : anthropicAnswer(body))
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
@@ -120,4 +136,31 @@ public final class FakeProvider: Sendable {
     private static func anthropicAnswer(_ request: String) -> String {
         #"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"hello from fake anthropic"}],"stop_reason":"end_turn","usage":{"input_tokens":21,"output_tokens":5}}"#
     }
+
+    /// The streamed form of the OpenAI answer: "hello from fake openai", then usage, then `[DONE]`.
+    public static let openAIStream: [String] =
+        [
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hello"}}]}"#,
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" from"}}]}"#,
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" fake openai"}}]}"#,
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}"#,
+            "[DONE]",
+        ].map { "data: \($0)\n\n" }
+
+    /// The streamed form of the Anthropic answer: "hello from fake anthropic" with usage at start and end.
+    public static let anthropicStream: [String] = [
+        (
+            "message_start",
+            #"{"type":"message_start","message":{"id":"msg_1","role":"assistant","content":[],"usage":{"input_tokens":21,"output_tokens":1}}}"#
+        ),
+        ("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+        ("ping", #"{"type":"ping"}"#),
+        ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hello"}}"#),
+        ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" from fake anthropic"}}"#),
+        ("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
+        ("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}"#),
+        ("message_stop", #"{"type":"message_stop"}"#),
+    ].map { "event: \($0.0)\ndata: \($0.1)\n\n" }
 }

@@ -6,13 +6,13 @@ import Logging
 import Metrics
 import ServiceKit
 
-/// The gateway's parts: one lane (queue and consumer) per provider, and the outbox its results leave through.
+/// The gateway's parts: one lane (queue and consumer) per provider, and the ledger of the answers it published.
 struct ProviderGateway: Sendable {
     let configuration: ProvidersConfiguration
     let bus: any MessageBus
-    let outbox: Outbox
+    let ledger: AnswerLedger
     let generator: Generator
-    let database: any DatabaseWriter
+    let metrics: [String: LaneMetrics]
     let logger: Logger
 
     init(
@@ -26,9 +26,9 @@ struct ProviderGateway: Sendable {
     ) {
         self.configuration = configuration
         self.bus = bus
-        self.database = database
+        self.ledger = AnswerLedger(database: database)
         self.logger = logger
-        self.outbox = Outbox(database: database, bus: bus, logger: logger)
+        self.metrics = LaneMetrics.make(for: configuration.providers.keys)
         var clients: [String: any ProviderClient] = [:]
         for (name, provider) in configuration.providers {
             let poster = JSONPoster(client: httpClient, timeout: provider.requestTimeout)
@@ -40,7 +40,8 @@ struct ProviderGateway: Sendable {
             }
         }
         self.generator = Generator(
-            configuration: configuration, clients: clients.merging(overrides) { $1 }, health: LaneHealth(), gate: gate, logger: logger
+            configuration: configuration, clients: clients.merging(overrides) { $1 }, health: LaneHealth(), gate: gate,
+            metrics: metrics, logger: logger
         )
     }
 
@@ -60,21 +61,43 @@ struct ProviderGateway: Sendable {
     /// The global limits of every provider that has any.
     var limitPlans: [String: LaneLimitPlan] { LaneLimitPlan.plans(for: configuration) }
 
-    /// Serves one lane with the provider's concurrency; a request already answered is not sent again.
+    /// Serves one lane with the provider's concurrency.
+    ///
+    /// The answer is published with a broker confirm (and recorded in the ledger meanwhile) before the request is
+    /// acknowledged, so nothing is lost; a request answered before is answered again from the ledger.
     func serveLane(_ provider: String) async throws {
         let concurrency = configuration.providers[provider]?.limits.maxConcurrency ?? 1
         let options = ConsumeOptions(prefetch: UInt16(concurrency), concurrency: concurrency)
         try await bus.consume(queue: Self.laneQueue(provider), options: options) { message in
-            guard try await !Outbox.wasHandled(messageID: message.header.id.uuidString, consumer: "provider-lanes", in: database) else {
-                return
-            }
-            var request = try message.decode(GenerateContent.self).payload
-            request.provider = request.provider ?? provider
-            let inFlight = Meter(label: "aiwf_provider_in_flight", dimensions: [("lane", provider)])
-            inFlight.increment()
-            let outcome = await generator.generate(request)
-            inFlight.decrement()
-            try await outbox.handleOnce(message, consumer: "provider-lanes") { _ in [try result(outcome, causedBy: message)] }
+            try await answer(message, lane: provider)
+        }
+    }
+
+    private func answer(_ message: IncomingMessage, lane: String) async throws {
+        if let answer = try ledger.answer(to: message.header.id) {
+            try await bus.publish(answer)
+            return
+        }
+        var request = try message.decode(GenerateContent.self).payload
+        request.provider = request.provider ?? lane
+        let context = MessageContext(causedBy: message, idempotencyKey: request.requestID)
+        let streamer = request.streamTo.map {
+            ChunkStreamer(bus: bus, requestID: request.requestID, queue: $0, context: context, logger: logger)
+        }
+        var onText: Generator.AttemptTextSink?
+        if let streamer { onText = { attempt, text in await streamer.add(attempt: attempt, text: text) } }
+        metrics[lane]?.inFlight.increment()
+        let outcome = await generator.generate(request, onText: onText)
+        metrics[lane]?.inFlight.decrement()
+        let answer = try outcome.message(context: context)
+        async let recorded: Void = ledger.record(answer, outcome: outcome, answering: message)
+        if let streamer { await streamer.finish(with: answer) }
+        try await bus.publish(answer)
+        do {
+            try await recorded
+        } catch {
+            logger.error(
+                "answer published but not recorded in the ledger", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
         }
     }
 
@@ -89,13 +112,14 @@ struct ProviderGateway: Sendable {
             try? await Task.sleep(for: interval)
         }
     }
+}
 
-    private func result(_ outcome: GenerationResult, causedBy message: IncomingMessage) throws -> OutgoingMessage {
-        switch outcome {
-        case .generated(let event):
-            return try .event(event, context: MessageContext(causedBy: message, idempotencyKey: event.requestID))
-        case .failed(let event):
-            return try .event(event, context: MessageContext(causedBy: message, idempotencyKey: event.requestID))
+extension GenerationResult {
+    /// The event that answers the request.
+    func message(context: MessageContext) throws -> OutgoingMessage {
+        switch self {
+        case .generated(let event): try .event(event, context: context)
+        case .failed(let event): try .event(event, context: context)
         }
     }
 }

@@ -20,7 +20,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         let host = ServiceHost(configuration: try options.resolve(service: "ProviderGateway", defaultPort: 8083))
         let path = providersFile ?? ProcessInfo.processInfo.environment["AIWF_PROVIDERS_FILE"] ?? "./providers.yaml"
         let providers = try ProvidersConfiguration.load(path: path)
-        let database = try host.openDatabase()
+        let database = try host.openDatabase(migrations: AnswerLedger.migrate)
         let plans = LaneLimitPlan.plans(for: providers)
         let gateway = ProviderGateway(
             configuration: providers, database: database, bus: host.bus, logger: host.logger,
@@ -37,7 +37,8 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         try await host.run(
             topology: gateway.topology,
             services: [
-                gateway.outbox, host.consumer("lane-depths") { await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
+                host.consumer("lane-depths") { await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
+                host.consumer("ledger-pruning") { await cancelWhenGracefulShutdown { await gateway.ledger.pruneRegularly() } },
             ]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
                 + pacers

@@ -53,8 +53,11 @@ struct GlobalLimitTests {
         let url = try AMQPURL(ProcessInfo.processInfo.environment["AIWF_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/")
         let client = AMQPBus(url: url, serviceName: "test.limits", logger: logger)
         defer { Task { await client.close() } }
-        let topology = ProviderGateway(configuration: configuration, database: try ServiceDatabase.inMemory(), bus: client, logger: logger)
-            .topology
+        let topology = ProviderGateway(
+            configuration: configuration, database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate), bus: client,
+            logger: logger
+        )
+        .topology
         let results = "test.limits.results.\(provider)"
         try await client.declare(
             Topology.standardExchanges + topology

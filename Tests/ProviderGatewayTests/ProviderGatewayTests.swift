@@ -46,7 +46,8 @@ private func configuration(_ fake: FakeProvider, retry: String = "{max_attempts:
 
 private func generator(_ configuration: ProvidersConfiguration) throws -> Generator {
     let gateway = ProviderGateway(
-        configuration: configuration, database: try ServiceDatabase.inMemory(), bus: InMemoryBus(logger: quiet), logger: quiet
+        configuration: configuration, database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
+        bus: InMemoryBus(logger: quiet), logger: quiet
     )
     return gateway.generator
 }
@@ -264,30 +265,74 @@ struct ProviderGatewayTests {
 
 @Suite("ProviderGateway over the bus", .timeLimit(.minutes(1)))
 struct ProviderGatewayBusTests {
-    @Test func aGenerateContentCommandProducesOneContentGeneratedEvent() async throws {
+    @Test func aGenerateContentCommandProducesAContentGeneratedEvent() async throws {
         let bus = InMemoryBus(logger: quiet)
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
         let gateway = ProviderGateway(
-            configuration: try configuration(fake), database: try ServiceDatabase.inMemory(), bus: bus, logger: quiet)
+            configuration: try configuration(fake), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate), bus: bus,
+            logger: quiet)
         try await bus.declare(
             Topology.standardExchanges + gateway.topology + .workQueue("test.results", bindings: [(Exchange.events, "provider.#")]))
         let command = try OutgoingMessage.command(
             GenerateContent(requestID: "req-9", provider: "local", user: "Business: Harbour Dental"), context: MessageContext())
-        try await bus.publish([command, command])  // the same message twice: one result
-        let tasks = [Task { try await gateway.serveLane("local") }, Task { try await gateway.outbox.run() }]
-        defer { tasks.forEach { $0.cancel() } }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await bus.messageCount(queue: "test.results") < 1, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        try await Task.sleep(for: .milliseconds(300))
-        let results = bus.messages(in: "test.results")
-        #expect(results.count == 1)
-        let envelope = try MessageCoder().decode(Envelope<ContentGenerated>.self, from: try #require(results.first))
+        try await bus.publish(command)
+        let lane = Task { try await gateway.serveLane("local") }
+        defer { lane.cancel() }
+        try await waitForResults(1, on: bus)
+        let envelope = try MessageCoder().decode(
+            Envelope<ContentGenerated>.self, from: try #require(bus.messages(in: "test.results").first))
         #expect(envelope.payload.requestID == "req-9")
         #expect(envelope.payload.provider == "local")
         #expect(envelope.idempotencyKey == "req-9")
         #expect(envelope.payload.content.contains("Harbour Dental"))
+    }
+
+    @Test func aRequestAnsweredBeforeIsAnsweredFromTheLedgerWithoutASecondCall() async throws {
+        let bus = InMemoryBus(logger: quiet)
+        let fake = try await FakeProvider.start()
+        defer { fake.stop() }
+        let database = try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate)
+        let gateway = ProviderGateway(configuration: try configuration(fake), database: database, bus: bus, logger: quiet)
+        try await bus.declare(
+            Topology.standardExchanges + gateway.topology + .workQueue("test.results", bindings: [(Exchange.events, "provider.#")]))
+        let command = try OutgoingMessage.command(
+            GenerateContent(requestID: "req-10", provider: "openai", user: "Hi"), context: MessageContext())
+        let lane = Task { try await gateway.serveLane("openai") }
+        defer { lane.cancel() }
+        try await bus.publish(command)
+        try await waitForResults(1, on: bus)
+        try await bus.publish(command)  // the same message again, as an upstream outbox may send it after a crash
+        try await waitForResults(2, on: bus)
+        let results = try bus.messages(in: "test.results").map { try MessageCoder().decode(Envelope<ContentGenerated>.self, from: $0) }
+        #expect(results[0].id == results[1].id, "the stored answer, not a new one")
+        #expect(await fake.requests.count == 1)
+        let usage = try await database.read { db in try AnswerRecord.fetchAll(db) }
+        #expect(usage.count == 1)
+        #expect(usage.first?.requestID == "req-10" && usage.first?.tokensIn == 12 && usage.first?.tokensOut == 7)
+        #expect(usage.first?.provider == "openai" && usage.first?.outcome == "generated")
+    }
+
+    @Test func answersOlderThanTheRetentionArePruned() async throws {
+        let database = try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate)
+        let ledger = AnswerLedger(database: database, retention: 3600)
+        let event = ContentGenerated(
+            requestID: "old", content: "x", tokensIn: 1, tokensOut: 1, cost: 0, provider: "p", model: "m", latencyMilliseconds: 1,
+            attempts: 1)
+        let answer = try OutgoingMessage.event(event, context: MessageContext())
+        try await database.write { db in
+            try AnswerRecord(answer, outcome: .generated(event), requestMessageID: "a", at: Date().addingTimeInterval(-7200)).insert(db)
+            try AnswerRecord(answer, outcome: .generated(event), requestMessageID: "b", at: Date()).insert(db)
+        }
+        #expect(try await ledger.prune() == 1)
+        #expect(try await database.read { db in try AnswerRecord.fetchAll(db).map(\.requestMessageID) } == ["b"])
+    }
+
+    private func waitForResults(_ count: Int, on bus: InMemoryBus) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await bus.messageCount(queue: "test.results") < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(try await bus.messageCount(queue: "test.results") == count)
     }
 }

@@ -34,7 +34,8 @@ struct TokenLimitTests {
         let plans = LaneLimitPlan.plans(for: configuration)
         let plan = try #require(plans[provider])
         let gateway = ProviderGateway(
-            configuration: configuration, database: try ServiceDatabase.inMemory(), bus: bus, logger: logger,
+            configuration: configuration, database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate), bus: bus,
+            logger: logger,
             gate: BrokerGate(connection: bus.consumer, plans: plans)
         )
         try await bus.declare(gateway.topology)

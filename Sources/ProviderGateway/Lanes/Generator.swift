@@ -11,10 +11,15 @@ struct Generator: Sendable {
     let clients: [String: any ProviderClient]
     let health: LaneHealth
     let gate: any CallGate
+    let metrics: [String: LaneMetrics]
     let logger: Logger
 
-    /// Produces the result event for a request: ``ContentGenerated`` or ``GenerationFailed``.
-    func generate(_ request: GenerateContent) async -> GenerationResult {
+    /// Receives a piece of streamed text and the number of the provider call it came from.
+    typealias AttemptTextSink = @Sendable (_ attempt: Int, _ text: String) async -> Void
+
+    /// Produces the result event for a request: ``ContentGenerated`` or ``GenerationFailed``. With `onText`, the
+    /// provider is asked to stream and every piece of text is passed on as it arrives.
+    func generate(_ request: GenerateContent, onText: AttemptTextSink? = nil) async -> GenerationResult {
         let started = ContinuousClock.now
         let first = request.provider ?? configuration.defaultProvider
         guard let primary = configuration.providers[first] else {
@@ -54,7 +59,8 @@ struct Generator: Sendable {
                 return .failed(self.failure(request, failure, attempts: attempts, retryable: true))
             }
             let outcome = await attempt(
-                request, provider: provider, client: client, model: model, started: started, attempts: &attempts, lastFailure: &lastFailure)
+                request, provider: provider, client: client, model: model, started: started, onText: onText, attempts: &attempts,
+                lastFailure: &lastFailure)
             await releaseSlot()
             if let outcome { return outcome }
         }
@@ -68,6 +74,7 @@ struct Generator: Sendable {
         client: any ProviderClient,
         model: String,
         started: ContinuousClock.Instant,
+        onText: AttemptTextSink?,
         attempts: inout Int,
         lastFailure: inout ProviderFailure
     ) async -> GenerationResult? {
@@ -77,6 +84,7 @@ struct Generator: Sendable {
             maxTokens: request.maxTokens, temperature: request.temperature
         )
         let estimate = Self.estimateTokens(completionRequest)
+        let metrics = self.metrics[name] ?? LaneMetrics(provider: name)
         for attempt in 1...provider.retry.maxAttempts {
             do {
                 try await gate.permit(name)
@@ -88,24 +96,22 @@ struct Generator: Sendable {
                         retryable: true))
             }
             attempts += 1
-            Counter(label: "aiwf_provider_requests_total", dimensions: [("provider", name)]).increment()
+            metrics.requests.increment()
             do {
-                let completion = try await client.complete(completionRequest)
+                let completion = try await client.complete(completionRequest, onText: Self.textSink(onText, attempt: attempts))
                 await health.recordSuccess(name)
                 // Settle to the real usage: the overage is paid now, while the slot is still held.
                 try? await gate.tokens(name, completion.tokensIn + completion.tokensOut - estimate)
                 let elapsed = ContinuousClock.now - started
-                Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "in")]).increment(
-                    by: completion.tokensIn)
-                Counter(label: "aiwf_provider_tokens_total", dimensions: [("provider", name), ("direction", "out")]).increment(
-                    by: completion.tokensOut)
-                Metrics.Timer(label: "aiwf_provider_latency_seconds", dimensions: [("provider", name)], preferredDisplayUnit: .seconds)
-                    .recordNanoseconds(elapsed.nanoseconds)
+                let cost = provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut)
+                metrics.tokensIn.increment(by: completion.tokensIn)
+                metrics.tokensOut.increment(by: completion.tokensOut)
+                metrics.cost.increment(by: cost)
+                metrics.latency.recordNanoseconds(elapsed.nanoseconds)
                 return .generated(
                     ContentGenerated(
                         requestID: request.requestID, content: completion.content, tokensIn: completion.tokensIn,
-                        tokensOut: completion.tokensOut,
-                        cost: provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut),
+                        tokensOut: completion.tokensOut, cost: cost,
                         provider: name, model: model,
                         latencyMilliseconds: Int(elapsed.milliseconds),
                         attempts: attempts
@@ -114,7 +120,7 @@ struct Generator: Sendable {
             } catch {
                 lastFailure = error
                 if error.kind == .rateLimit {
-                    Counter(label: "aiwf_provider_rate_limited_total", dimensions: [("provider", name)]).increment()
+                    metrics.rateLimited.increment()
                 }
                 logger.warning(
                     "provider call failed",
@@ -137,7 +143,7 @@ struct Generator: Sendable {
                         )
                     )
                 }
-                Counter(label: "aiwf_provider_retries_total", dimensions: [("provider", name)]).increment()
+                metrics.retries.increment()
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
@@ -146,6 +152,12 @@ struct Generator: Sendable {
             }
         }
         return nil
+    }
+
+    /// Passes streamed text on with the number of the call it came from.
+    private static func textSink(_ sink: AttemptTextSink?, attempt: Int) -> TextSink? {
+        guard let sink else { return nil }
+        return { text in await sink(attempt, text) }
     }
 
     /// Input at about four characters a token, plus the most the answer may use (or a typical answer).

@@ -26,11 +26,19 @@ struct OpenGate: CallGate {
 struct BrokerGate: CallGate {
     let connection: AMQPConnection
     let plans: [String: LaneLimitPlan]
+    private let leases: [String: SlotLeases]
+
+    /// - Parameter linger: how long a slot given back stays with this replica for its next call.
+    init(connection: AMQPConnection, plans: [String: LaneLimitPlan], linger: Duration = .milliseconds(100)) {
+        self.connection = connection
+        self.plans = plans
+        self.leases = plans.mapValues { SlotLeases(connection: connection, queue: $0.slotsQueue, linger: linger) }
+    }
 
     func slot(_ provider: String) async throws -> @Sendable () async -> Void {
-        guard let plan = plans[provider] else { return {} }
-        let (consumer, _) = try await connection.takeOne(from: plan.slotsQueue)
-        return { await consumer.close() }
+        guard let leases = leases[provider] else { return {} }
+        let lease = try await leases.take()
+        return { await leases.giveBack(lease) }
     }
 
     func permit(_ provider: String) async throws {
@@ -49,5 +57,58 @@ struct BrokerGate: CallGate {
         let (consumer, permit) = try await connection.takeOne(from: queue)
         connection.ack(permit)
         await consumer.close()
+    }
+}
+
+/// The concurrency slots of one provider that this replica holds.
+///
+/// A slot given back stays held for `linger` before it returns to the queue, so a replica with a steady stream of
+/// calls keeps its slots instead of paying two broker round trips per call; the limit is exact either way, as a
+/// held slot is a slot in use. A slot whose connection dropped went back to the queue with it and is not reused.
+actor SlotLeases {
+    struct Lease: Sendable {
+        fileprivate let consumer: AMQPConsumer
+        fileprivate let delivery: AMQPDelivery
+    }
+
+    private let connection: AMQPConnection
+    private let queue: String
+    private let linger: Duration
+    private var idle: [(lease: Lease, returned: Int)] = []
+    private var returns = 0
+
+    init(connection: AMQPConnection, queue: String, linger: Duration) {
+        self.connection = connection
+        self.queue = queue
+        self.linger = linger
+    }
+
+    /// A slot held already, or one taken from the queue (waiting while every slot is in use).
+    func take() async throws -> Lease {
+        while let (lease, _) = idle.popLast() {
+            if connection.stillHolds(lease.delivery) { return lease }
+            lease.consumer.closeSoon()
+        }
+        let (consumer, delivery) = try await connection.takeOne(from: queue)
+        return Lease(consumer: consumer, delivery: delivery)
+    }
+
+    /// Keeps `lease` for the next call, or gives it back to the queue after `linger`.
+    func giveBack(_ lease: Lease) {
+        returns += 1
+        let returned = returns
+        idle.append((lease, returned))
+        Task { [linger] in
+            try? await Task.sleep(for: linger)
+            await self.expire(returned)
+        }
+    }
+
+    /// The number of slots held and not in use.
+    var idleCount: Int { idle.count }
+
+    private func expire(_ returned: Int) {
+        guard let index = idle.firstIndex(where: { $0.returned == returned }) else { return }
+        idle.remove(at: index).lease.consumer.closeSoon()
     }
 }

@@ -5,7 +5,7 @@ import WorkflowKit
 /// The offline provider: answers from the prompt, and when a JSON schema is requested, with a valid instance whose
 /// texts are derived from the request, so every workflow runs end to end without a network.
 struct LocalProvider: ProviderClient {
-    func complete(_ request: CompletionRequest) async throws(ProviderFailure) -> Completion {
+    func complete(_ request: CompletionRequest, onText: TextSink?) async throws(ProviderFailure) -> Completion {
         let facts = Self.facts(in: request.user)
         let content: String
         if let schema = request.responseSchema {
@@ -15,11 +15,33 @@ struct LocalProvider: ProviderClient {
         } else {
             content = Self.prose(facts: facts, topic: Self.topic(of: request.user))
         }
+        if let onText {
+            for piece in Self.pieces(of: content) { await onText(piece) }
+        }
         return Completion(
             content: content,
             tokensIn: Self.estimateTokens((request.system ?? "") + request.user),
             tokensOut: Self.estimateTokens(content)
         )
+    }
+
+    /// The answer cut after every few words, as a provider streams it.
+    static func pieces(of content: String, wordsPerPiece: Int = 4) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        var words = 0
+        for character in content {
+            current.append(character)
+            if character == " " || character == "\n" {
+                words += 1
+                if words == wordsPerPiece {
+                    pieces.append(current)
+                    (current, words) = ("", 0)
+                }
+            }
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
     }
 
     /// About four characters a token, as the providers' tokenizers average on English text.

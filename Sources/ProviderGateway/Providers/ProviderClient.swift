@@ -18,9 +18,20 @@ struct Completion: Sendable, Equatable {
     var tokensOut: Int
 }
 
+/// Receives the text of a streamed answer, piece by piece, as it arrives.
+typealias TextSink = @Sendable (String) async -> Void
+
 /// Speaks one provider's wire format.
 protocol ProviderClient: Sendable {
-    func complete(_ request: CompletionRequest) async throws(ProviderFailure) -> Completion
+    /// Asks for one completion; with `onText`, asks the provider to stream and passes each piece of text on as it
+    /// arrives. The completion returned holds the whole text either way.
+    func complete(_ request: CompletionRequest, onText: TextSink?) async throws(ProviderFailure) -> Completion
+}
+
+extension ProviderClient {
+    func complete(_ request: CompletionRequest) async throws(ProviderFailure) -> Completion {
+        try await complete(request, onText: nil)
+    }
 }
 
 /// A failed call, classified so the retry loop knows what can succeed later.

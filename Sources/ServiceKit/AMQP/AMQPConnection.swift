@@ -56,6 +56,7 @@ public final class AMQPConnection: Sendable {
 
     private struct Status {
         var connected = false
+        var generation: UInt64 = 0
         var connectionWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -106,9 +107,15 @@ public final class AMQPConnection: Sendable {
         }
     }
 
-    func setConnected(_ connected: Bool) {
+    /// Whether `delivery` is still held unacknowledged: the connection that delivered it has not dropped since.
+    public func stillHolds(_ delivery: AMQPDelivery) -> Bool {
+        status.withLock { $0.connected && $0.generation == delivery.generation }
+    }
+
+    func setConnected(_ connected: Bool, generation: UInt64? = nil) {
         let waiters = status.withLock { state in
             state.connected = connected
+            if let generation { state.generation = generation }
             defer { state.connectionWaiters = [] }
             return connected ? state.connectionWaiters : []
         }

@@ -135,7 +135,7 @@ final class ConnectionDriver {
             }
             if let reason = wire.broken { throw AMQPError.connectionLost(reason) }
             logger.info("connected to RabbitMQ", metadata: ["amqp_url": "\(options.url)", "generation": "\(generation)"])
-            connection.setConnected(true)
+            connection.setConnected(true, generation: generation)
             return true
         } catch {
             self.wire = nil

@@ -69,13 +69,21 @@ extension OutgoingMessage {
         try wrap(event, exchange: Exchange.events, mandatory: false, context: context)
     }
 
-    static func wrap<M: Message>(_ payload: M, exchange: String, mandatory: Bool, context: MessageContext) throws -> OutgoingMessage {
+    /// A message straight to one queue through the default exchange, as a reply or a stream; not an error when the
+    /// queue is gone (its reader left).
+    public static func direct<M: Message>(_ message: M, to queue: String, context: MessageContext) throws -> OutgoingMessage {
+        try wrap(message, exchange: Exchange.default, routingKey: queue, mandatory: false, context: context)
+    }
+
+    static func wrap<M: Message>(
+        _ payload: M, exchange: String, routingKey: String? = nil, mandatory: Bool, context: MessageContext
+    ) throws -> OutgoingMessage {
         let envelope = Envelope(
             payload, correlationID: context.correlationID, causationID: context.causationID,
             idempotencyKey: context.idempotencyKey
         )
         return OutgoingMessage(
-            exchange: exchange, routingKey: payload.routingKey, body: try MessageCoder().encode(envelope),
+            exchange: exchange, routingKey: routingKey ?? payload.routingKey, body: try MessageCoder().encode(envelope),
             messageID: envelope.id.uuidString, mandatory: mandatory, type: M.type
         )
     }
