@@ -4,8 +4,10 @@ public enum ServiceQueues {
     public static let templateCommands = "template.commands"
     /// StageService: project commands and queries.
     public static let stageCommands = "stage.commands"
-    /// ApprovalService: approval requests and decisions.
+    /// ApprovalService: `RequestApproval` commands.
     public static let approvalCommands = "approval.commands"
+    /// ApprovalService: decisions and queries (request/reply).
+    public static let approvalRequests = "approval.requests"
     /// Gateway: events it turns into live progress for its clients.
     public static let gatewayEvents = "gateway.events"
 }

@@ -51,6 +51,12 @@ public struct MessageDecodingError: Error, CustomStringConvertible, Sendable {
     public let queue: String
     public let reason: String
     public var description: String { "undecodable message on \(queue): \(reason)" }
+
+    /// A message that decodes but can never be handled as it is (it goes to the dead-letter queue with `reason`).
+    public init(queue: String, reason: String) {
+        self.queue = queue
+        self.reason = reason
+    }
 }
 
 /// A handler for messages from one queue. Throwing means "try again later", up to the policy's limit.

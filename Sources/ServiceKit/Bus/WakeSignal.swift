@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Wakes one waiting loop early; a signal sent while nobody waits is kept for the next wait.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
@@ -12,7 +12,9 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -27,7 +29,7 @@ final class WakeSignal: Sendable {
     /// Returns after a signal or after `timeout`, whichever comes first. One waiter at a time.
     ///
     /// The timeout only ends its own wait: it never leaves a signal behind, or every later wait would return at once.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         let id = state.withLock { state -> UInt64 in
             state.lastID += 1
             return state.lastID

@@ -1,0 +1,193 @@
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+
+/// The approval desk: takes `RequestApproval`, decisions and queries, and fires timers. Every state change commits
+/// with its events (outbox), its notifications and its activity entries in one transaction.
+struct Approvals: Sendable {
+    let database: any DatabaseWriter
+    let outbox: Outbox
+    let links: ReviewLinks
+    /// Where webhooks go; each event is sent to every one.
+    let webhooks: [String]
+    /// Woken when notifications or timers were added.
+    let notificationsAdded: WakeSignal
+    let timersAdded: WakeSignal
+    let logger: Logger
+    /// The longest a review link lives (shorter when the approval expires first).
+    var linkLifetime: TimeInterval = 7 * 86_400
+
+    // MARK: Requests
+
+    /// Creates the approval, unless this stage run already asked for the same content (then it is the same one).
+    func handle(_ message: IncomingMessage) async throws {
+        let request = try message.decode(RequestApproval.self).payload
+        guard !request.assignees.isEmpty else {
+            throw MessageDecodingError(queue: message.queue, reason: "RequestApproval for stage run \(request.stageRunID) names no assignees")
+        }
+        try await outbox.handleOnce(message, consumer: "approvals") { db in
+            try create(request, context: MessageContext(causedBy: message, idempotencyKey: "approval-requested-\(request.stageRunID)-\(request.contentHash)"), in: db)
+        }
+        notificationsAdded.signal()
+        timersAdded.signal()
+    }
+
+    func create(_ request: RequestApproval, context: MessageContext, now: Date = Date(), in db: Database) throws -> [OutgoingMessage] {
+        let existing = try Approval.filter(Column("stageRunID") == request.stageRunID && Column("requestedHash") == request.contentHash)
+            .fetchOne(db)
+        guard existing == nil else { return [] }
+        let approval = Approval(request: request, at: now)
+        try approval.insert(db)
+        if let remindAt = approval.remindAt {
+            var timer = TimerRecord(approvalID: approval.id, kind: .reminder, dueAt: remindAt)
+            try timer.insert(db)
+        }
+        if let expiresAt = approval.expiresAt {
+            var timer = TimerRecord(approvalID: approval.id, kind: .expiry, dueAt: expiresAt)
+            try timer.insert(db)
+        }
+        try notify(.requested, approval, audience: approval.assignees, now: now, in: db)
+        return [
+            try .event(
+                ApprovalRequested(
+                    approvalID: approval.id, projectID: approval.projectID, stageRunID: approval.stageRunID, stage: approval.stage,
+                    approvalType: approval.approvalType, summary: approval.summary),
+                context: context)
+        ]
+    }
+
+    // MARK: Decisions
+
+    /// Validates and records a decision; refused with an ``ApprovalRefusal``.
+    func decide(_ request: DecideApproval, now: Date = Date()) async throws -> ApprovalView {
+        let view = try await outbox.commit { db -> (ApprovalView, [OutgoingMessage]) in
+            let (identity, approvalID, link) = try identify(request, now: now, in: db)
+            guard let approval = try Approval.fetchOne(db, key: approvalID) else {
+                throw ApprovalRefusal.notFound("no approval has the id \(approvalID)")
+            }
+            let outcome = try ApprovalRules.decide(request, by: identity, on: approval, at: now)
+            try outcome.approval.update(db)
+            if var link {
+                link.usedAt = now
+                try link.update(db)
+            }
+            guard let decided = outcome.decided else { return (outcome.approval.view, []) }
+            try notify(.decided, outcome.approval, audience: [], now: now, in: db)
+            let event = try OutgoingMessage.event(
+                decided, context: MessageContext(correlationID: approval.projectID, idempotencyKey: "approval-decided-\(approval.id)"))
+            return (outcome.approval.view, [event])
+        }
+        notificationsAdded.signal()
+        return view
+    }
+
+    /// Who decides, and which approval: a review link names both; a user names the approval in the request.
+    private func identify(_ request: DecideApproval, now: Date, in db: Database) throws -> (Identity, String, ReviewLinkRecord?) {
+        if let token = request.decider.reviewToken {
+            let link = try links.link(for: token, now: now, in: db)
+            if let named = request.approvalID, named != link.approvalID {
+                throw ApprovalRefusal.notAllowed("this review link is for another approval")
+            }
+            return (.email(link.email), link.approvalID, link)
+        }
+        guard let userID = request.decider.userID, !userID.isEmpty else {
+            throw ApprovalRefusal.invalid("say who decides: a user id, or the token of a review link")
+        }
+        guard let approvalID = request.approvalID else { throw ApprovalRefusal.invalid("say which approval: approvalID is missing") }
+        return (.user(id: userID, roles: request.decider.roles), approvalID, nil)
+    }
+
+    // MARK: Queries
+
+    func pending(_ query: ListPendingApprovals) async throws -> [ApprovalView] {
+        try await database.read { db in
+            var request = Approval.filter(Column("state") == ApprovalState.pending.rawValue)
+            if let projectID = query.projectID { request = request.filter(Column("projectID") == projectID) }
+            let approvals = try request.order(Column("requestedAt")).fetchAll(db)
+            guard query.userID != nil || !query.roles.isEmpty else { return approvals.map(\.view) }
+            let identity = Identity.user(id: query.userID ?? "", roles: query.roles)
+            return approvals.filter { approval in approval.deciders.contains { identity.matches($0) } }.map(\.view)
+        }
+    }
+
+    func history(of projectID: String) async throws -> [ApprovalView] {
+        try await database.read { db in
+            try Approval.filter(Column("projectID") == projectID).order(Column("requestedAt")).fetchAll(db).map(\.view)
+        }
+    }
+
+    func open(_ token: String, now: Date = Date()) async throws -> ApprovalView {
+        try await database.read { db in
+            let link = try links.link(for: token, now: now, in: db)
+            guard let approval = try Approval.fetchOne(db, key: link.approvalID) else {
+                throw ApprovalRefusal.notFound("the approval of this link no longer exists")
+            }
+            return approval.view
+        }
+    }
+
+    var handlers: RequestHandlers {
+        var handlers = RequestHandlers()
+        handlers.on(DecideApproval.self) { envelope, _ in try await decide(envelope.payload) }
+        handlers.on(ListPendingApprovals.self) { envelope, _ in try await pending(envelope.payload) }
+        handlers.on(GetApprovalHistory.self) { envelope, _ in try await history(of: envelope.payload.projectID) }
+        handlers.on(OpenReviewLink.self) { envelope, _ in try await open(envelope.payload.token) }
+        return handlers
+    }
+
+    // MARK: Timers
+
+    /// Fires one due timer: a reminder (and escalation), or expiry. A timer of a decided approval just ends.
+    func fire(_ timer: TimerRecord, now: Date = Date()) async throws {
+        try await outbox.commit { db -> (Void, [OutgoingMessage]) in
+            guard var timer = try TimerRecord.fetchOne(db, key: timer.id), timer.firedAt == nil else { return ((), []) }
+            timer.firedAt = now
+            try timer.update(db)
+            guard let approval = try Approval.fetchOne(db, key: timer.approvalID), approval.state == .pending else { return ((), []) }
+            switch timer.kind {
+            case .reminder:
+                try notify(.reminder, approval, audience: approval.deciders, now: now, in: db)
+                if let escalated = ApprovalRules.escalate(approval) {
+                    try escalated.update(db)
+                    try notify(.escalated, escalated, audience: escalated.escalatedTo, now: now, in: db)
+                }
+                return ((), [])
+            case .expiry:
+                guard let (expired, event) = ApprovalRules.expire(approval, at: now) else { return ((), []) }
+                try expired.update(db)
+                try notify(.expired, expired, audience: [], now: now, in: db)
+                return ((), [try .event(event, context: MessageContext(correlationID: approval.projectID, idempotencyKey: "approval-expired-\(approval.id)"))])
+            }
+        }
+        notificationsAdded.signal()
+    }
+
+    // MARK: Notifications
+
+    /// Emails for email assignees (each with its own review link, issued when sent), portal activity for users and
+    /// roles, one entry for the project's feed, and every webhook.
+    private func notify(_ kind: NotificationKind, _ approval: Approval, audience: [Assignee], now: Date, in db: Database) throws {
+        for assignee in audience {
+            switch assignee.kind {
+            case .email:
+                var notification = NotificationRecord(approvalID: approval.id, kind: kind, channel: .email, recipient: assignee.value, at: now)
+                try notification.insert(db)
+            case .user, .role:
+                var activity = ActivityRecord(
+                    approvalID: approval.id, projectID: approval.projectID, audience: assignee.description, kind: kind,
+                    text: NotificationTexts.activity(kind, approval), createdAt: now)
+                try activity.insert(db)
+            }
+        }
+        var projectEntry = ActivityRecord(
+            approvalID: approval.id, projectID: approval.projectID, audience: "project:\(approval.projectID)", kind: kind,
+            text: NotificationTexts.activity(kind, approval), createdAt: now)
+        try projectEntry.insert(db)
+        for url in webhooks {
+            var notification = NotificationRecord(approvalID: approval.id, kind: kind, channel: .webhook, recipient: url, at: now)
+            try notification.insert(db)
+        }
+    }
+}

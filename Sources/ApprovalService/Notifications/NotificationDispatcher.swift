@@ -1,0 +1,134 @@
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import Metrics
+import ServiceKit
+
+/// Sends the notification outbox: each email and webhook until it succeeds, with exponential backoff between
+/// attempts, and gives up (marked failed, logged, counted) after `maxAttempts`. A notification is marked sent only
+/// after its delivery succeeded, so a restart in between sends it again rather than never.
+struct NotificationDispatcher: Sendable {
+    let database: any DatabaseWriter
+    let links: ReviewLinks
+    let mailer: any Mailer
+    let webhooks: WebhookSender
+    let portalURL: String
+    let mailFrom: String
+    let signal: WakeSignal
+    let logger: Logger
+    var maxAttempts = 12
+    var firstBackoff: Duration = .seconds(2)
+    var longestBackoff: Duration = .seconds(600)
+    var idleCheck: Duration = .seconds(5)
+    var linkLifetime: TimeInterval = 7 * 86_400
+
+    private static let sent = Counter(label: "aiwf_notifications_sent_total")
+    private static let failedAttempts = Counter(label: "aiwf_notification_attempts_failed_total")
+    private static let abandoned = Counter(label: "aiwf_notifications_failed_total")
+
+    /// Sends until cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            let wait: Duration
+            do {
+                wait = try await sendDue()
+            } catch {
+                logger.error("notification outbox not readable", metadata: ["error": "\(error)"])
+                wait = idleCheck
+            }
+            await signal.wait(timeout: wait)
+        }
+    }
+
+    /// Sends every notification that is due; returns how long until the next one is.
+    @discardableResult
+    func sendDue(now: Date = Date()) async throws -> Duration {
+        let due = try await database.read { db in
+            try NotificationRecord.filter(Column("sentAt") == nil && Column("failedAt") == nil && Column("nextAttemptAt") <= now)
+                .order(Column("nextAttemptAt")).limit(32).fetchAll(db)
+        }
+        for notification in due { await attempt(notification) }
+        let next = try await database.read { db in
+            try Date.fetchOne(
+                db,
+                NotificationRecord.filter(Column("sentAt") == nil && Column("failedAt") == nil).select(min(Column("nextAttemptAt"))))
+        }
+        guard let next else { return idleCheck }
+        let seconds = max(0.01, min(next.timeIntervalSinceNow, idleCheck.seconds))
+        return .milliseconds(Int(seconds * 1000))
+    }
+
+    private func attempt(_ notification: NotificationRecord) async {
+        var notification = notification
+        do {
+            try await deliver(notification)
+            notification.sentAt = Date()
+            notification.lastError = nil
+            Self.sent.increment()
+        } catch {
+            notification.attempts += 1
+            notification.lastError = "\(error)"
+            Self.failedAttempts.increment()
+            if notification.attempts >= maxAttempts {
+                notification.failedAt = Date()
+                Self.abandoned.increment()
+                logger.error(
+                    "notification given up",
+                    metadata: ["channel": "\(notification.channel.rawValue)", "attempts": "\(notification.attempts)", "error": "\(error)"])
+            } else {
+                notification.nextAttemptAt = Date().addingTimeInterval(backoff(after: notification.attempts).seconds)
+                logger.warning(
+                    "notification not sent; will retry",
+                    metadata: ["channel": "\(notification.channel.rawValue)", "attempt": "\(notification.attempts)", "error": "\(error)"])
+            }
+        }
+        let settled = notification
+        do {
+            try await database.write { db in try settled.update(db) }
+        } catch {
+            logger.error("notification state not saved", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Exponential with jitter: 2 s, 4 s, 8 s … up to 10 minutes.
+    func backoff(after attempts: Int) -> Duration {
+        let exponential = firstBackoff.seconds * pow(2, Double(attempts - 1))
+        let capped = min(exponential, longestBackoff.seconds)
+        return .milliseconds(Int(capped * Double.random(in: 0.8...1.0) * 1000))
+    }
+
+    private func deliver(_ notification: NotificationRecord) async throws {
+        guard let approval = try await database.read({ db in try Approval.fetchOne(db, key: notification.approvalID) }) else {
+            throw ApprovalRefusal.notFound("approval \(notification.approvalID) no longer exists")
+        }
+        let delivery = "\(notification.approvalID)-\(notification.id ?? 0)"
+        switch notification.channel {
+        case .email:
+            let lifetime = linkLifetime
+            let token = try await database.write { db in
+                try links.issue(
+                    approvalID: approval.id, email: notification.recipient,
+                    expiresAt: min(approval.expiresAt ?? .distantFuture, Date().addingTimeInterval(lifetime)), in: db)
+            }
+            let mail = Mail(
+                from: mailFrom, to: notification.recipient, subject: NotificationTexts.subject(notification.kind, approval),
+                body: NotificationTexts.body(notification.kind, approval, link: "\(portalURL)/review/\(token)"),
+                messageID: "\(delivery)@aiwf", date: notification.createdAt)
+            try await mailer.send(mail)
+        case .webhook:
+            let payload = WebhookPayload(
+                id: delivery, type: "approval.\(notification.kind.rawValue)", occurredAt: notification.createdAt, approval: approval.view)
+            try await webhooks.send(
+                to: notification.recipient, event: payload.type, delivery: delivery, body: try MessageCoder().encode(payload))
+        }
+    }
+}
+
+/// The JSON body of a webhook.
+struct WebhookPayload: Codable, Equatable {
+    var id: String
+    var type: String
+    var occurredAt: Date
+    var approval: ApprovalView
+}

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+
+/// Fires durable timers when they are due. They are rows, so a timer due while the service was down fires as soon
+/// as it is back; a timer fires once, in the same transaction as its effect.
+struct TimerRunner: Sendable {
+    let database: any DatabaseWriter
+    let approvals: Approvals
+    let signal: WakeSignal
+    let logger: Logger
+    var idleCheck: Duration = .seconds(30)
+
+    func run() async {
+        while !Task.isCancelled {
+            let wait: Duration
+            do {
+                wait = try await fireDue()
+            } catch {
+                logger.error("timers not fired; will retry", metadata: ["error": "\(error)"])
+                wait = .seconds(1)
+            }
+            await signal.wait(timeout: wait)
+        }
+    }
+
+    /// Fires what is due; returns how long until the next timer.
+    @discardableResult
+    func fireDue(now: Date = Date()) async throws -> Duration {
+        let due = try await database.read { db in
+            try TimerRecord.filter(Column("firedAt") == nil && Column("dueAt") <= now).order(Column("dueAt")).limit(64).fetchAll(db)
+        }
+        for timer in due {
+            try await approvals.fire(timer, now: now)
+            logger.info("timer fired", metadata: ["approval_id": "\(timer.approvalID)", "kind": "\(timer.kind.rawValue)"])
+        }
+        let next = try await database.read { db in
+            try Date.fetchOne(db, TimerRecord.filter(Column("firedAt") == nil).select(min(Column("dueAt"))))
+        }
+        guard let next else { return idleCheck }
+        return .milliseconds(Int(max(0.01, min(next.timeIntervalSinceNow, idleCheck.seconds)) * 1000))
+    }
+}
