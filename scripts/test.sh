@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+scripts/setup.sh --tests
 scripts/broker.sh start
 if [ $# -gt 0 ]; then
     swift test "$@"

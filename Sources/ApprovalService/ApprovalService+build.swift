@@ -44,6 +44,7 @@ struct ApprovalService: Sendable {
 
     /// Decisions are answered one at a time: each reads and writes its approval in one transaction anyway.
     func serveDecisions() async throws {
-        try await bus.serve(approvals.handlers, queue: ServiceQueues.approvalRequests, options: ConsumeOptions(prefetch: 16, concurrency: 4))
+        try await bus.serve(
+            approvals.handlers, queue: ServiceQueues.approvalRequests, options: ConsumeOptions(prefetch: 16, concurrency: 4))
     }
 }

@@ -20,7 +20,8 @@ struct ApprovalServiceCommand: AsyncParsableCommand {
         host.logger.info(
             "notifications",
             metadata: [
-                "mail": "\(settings.smtp.map { $0.url } ?? "files in \(settings.mailFolder.path)")", "webhooks": "\(settings.webhooks.count)",
+                "mail": "\(settings.smtp.map { $0.url } ?? "files in \(settings.mailFolder.path)")",
+                "webhooks": "\(settings.webhooks.count)",
             ])
         try await host.run(
             topology: service.topology,

@@ -4,10 +4,16 @@ import Foundation
 
 /// ApprovalService's own settings: flag > environment variable > default, each checked at start-up.
 struct ApprovalOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("portal-url"), help: "Base URL of the portal that links point to (AIWF_PORTAL_URL; default http://127.0.0.1:8080).")
+    @Option(
+        name: .customLong("portal-url"),
+        help: "Base URL of the portal that links point to (AIWF_PORTAL_URL; default http://127.0.0.1:8080).")
     var portalURL: String?
 
-    @Option(name: .customLong("smtp-url"), help: "SMTP server, smtp://host:port or smtps://host:port (AIWF_SMTP_URL); without one, mail is written as .eml files in the data folder.")
+    @Option(
+        name: .customLong("smtp-url"),
+        help:
+            "SMTP server, smtp://host:port or smtps://host:port (AIWF_SMTP_URL); without one, mail is written as .eml files in the data folder."
+    )
     var smtpURL: String?
 
     @Option(name: .customLong("smtp-user"), help: "SMTP user name (AIWF_SMTP_USER).")
@@ -22,13 +28,13 @@ struct ApprovalOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("mail-from"), help: "Sender of notification mail (AIWF_MAIL_FROM; default aiwf <aiwf@localhost>).")
     var mailFrom: String?
 
-    @Option(name: .customLong("webhook-url"), help: "A URL that receives every approval event, signed (repeatable; AIWF_WEBHOOK_URLS, comma-separated).")
+    @Option(
+        name: .customLong("webhook-url"),
+        help: "A URL that receives every approval event, signed (repeatable; AIWF_WEBHOOK_URLS, comma-separated).")
     var webhookURLs: [String] = []
 
     @Option(name: .customLong("webhook-secret-file"), help: "File holding the webhook signing secret (or AIWF_WEBHOOK_SECRET).")
     var webhookSecretFile: String?
-
-    init() {}
 
     func resolve(dataDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ApprovalSettings {
         func value(_ flag: String?, _ variable: String) -> String? {

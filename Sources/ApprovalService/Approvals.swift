@@ -25,10 +25,14 @@ struct Approvals: Sendable {
     func handle(_ message: IncomingMessage) async throws {
         let request = try message.decode(RequestApproval.self).payload
         guard !request.assignees.isEmpty else {
-            throw MessageDecodingError(queue: message.queue, reason: "RequestApproval for stage run \(request.stageRunID) names no assignees")
+            throw MessageDecodingError(
+                queue: message.queue, reason: "RequestApproval for stage run \(request.stageRunID) names no assignees")
         }
         try await outbox.handleOnce(message, consumer: "approvals") { db in
-            try create(request, context: MessageContext(causedBy: message, idempotencyKey: "approval-requested-\(request.stageRunID)-\(request.contentHash)"), in: db)
+            try create(
+                request,
+                context: MessageContext(
+                    causedBy: message, idempotencyKey: "approval-requested-\(request.stageRunID)-\(request.contentHash)"), in: db)
         }
         notificationsAdded.signal()
         timersAdded.signal()
@@ -158,7 +162,14 @@ struct Approvals: Sendable {
                 guard let (expired, event) = ApprovalRules.expire(approval, at: now) else { return ((), []) }
                 try expired.update(db)
                 try notify(.expired, expired, audience: [], now: now, in: db)
-                return ((), [try .event(event, context: MessageContext(correlationID: approval.projectID, idempotencyKey: "approval-expired-\(approval.id)"))])
+                return (
+                    (),
+                    [
+                        try .event(
+                            event,
+                            context: MessageContext(correlationID: approval.projectID, idempotencyKey: "approval-expired-\(approval.id)"))
+                    ]
+                )
             }
         }
         notificationsAdded.signal()
@@ -172,7 +183,8 @@ struct Approvals: Sendable {
         for assignee in audience {
             switch assignee.kind {
             case .email:
-                var notification = NotificationRecord(approvalID: approval.id, kind: kind, channel: .email, recipient: assignee.value, at: now)
+                var notification = NotificationRecord(
+                    approvalID: approval.id, kind: kind, channel: .email, recipient: assignee.value, at: now)
                 try notification.insert(db)
             case .user, .role:
                 var activity = ActivityRecord(

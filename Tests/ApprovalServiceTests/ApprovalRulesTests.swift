@@ -27,7 +27,9 @@ private func decide(
     feedback: String? = nil, reason: String? = nil, items: [ItemDecision] = [], at date: Date = now
 ) throws -> DecisionOutcome {
     try ApprovalRules.decide(
-        DecideApproval(approvalID: approval.id, decider: .user("x"), decision: decision, contentHash: hash, feedback: feedback, reason: reason, items: items),
+        DecideApproval(
+            approvalID: approval.id, decider: .user("x"), decision: decision, contentHash: hash, feedback: feedback, reason: reason,
+            items: items),
         by: identity, on: approval, at: date)
 }
 
@@ -148,7 +150,10 @@ struct ApprovalRulesTests {
     @Test func editThenApproveMakesTheEditTheApprovedContent() throws {
         let outcome = try decide(
             approval(), .approve,
-            items: [ItemDecision(itemID: "home", decision: .approve, editedContent: "Welcome, neighbours"), ItemDecision(itemID: "about", decision: .approve)])
+            items: [
+                ItemDecision(itemID: "home", decision: .approve, editedContent: "Welcome, neighbours"),
+                ItemDecision(itemID: "about", decision: .approve),
+            ])
         #expect(outcome.approval.state == .approved)
         let home = try #require(outcome.decided?.items.first)
         #expect(home.editedContent == "Welcome, neighbours")

@@ -136,7 +136,8 @@ enum ApprovalRules {
         let known = Set(approval.items.map(\.id))
         let named = request.items.map(\.itemID)
         if let unknown = named.first(where: { !known.contains($0) }) {
-            throw .invalid("approval \(approval.id) has no item '\(unknown)'; its items are \(approval.items.map(\.id).joined(separator: ", "))")
+            throw .invalid(
+                "approval \(approval.id) has no item '\(unknown)'; its items are \(approval.items.map(\.id).joined(separator: ", "))")
         }
         guard Set(named).count == named.count else { throw .invalid("an item is decided twice") }
         let missing = approval.items.map(\.id).filter { !named.contains($0) }
@@ -145,7 +146,9 @@ enum ApprovalRules {
             switch item.decision {
             case .approve: break
             case .requestChanges:
-                guard item.editedContent == nil else { throw .invalid("item '\(item.itemID)': an edit comes with approve, not request_changes") }
+                guard item.editedContent == nil else {
+                    throw .invalid("item '\(item.itemID)': an edit comes with approve, not request_changes")
+                }
                 try checkFeedback(item.feedback, approval, what: "requesting changes to item '\(item.itemID)'")
             case .reject: throw .invalid("item '\(item.itemID)': items are approved or sent back; reject the whole approval instead")
             }

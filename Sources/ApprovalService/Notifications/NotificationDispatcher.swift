@@ -91,6 +91,13 @@ struct NotificationDispatcher: Sendable {
         }
     }
 
+    /// The same dispatcher with another first backoff (tests wait less).
+    func withBackoff(_ first: Duration) -> NotificationDispatcher {
+        var copy = self
+        copy.firstBackoff = first
+        return copy
+    }
+
     /// Exponential with jitter: 2 s, 4 s, 8 s … up to 10 minutes.
     func backoff(after attempts: Int) -> Duration {
         let exponential = firstBackoff.seconds * pow(2, Double(attempts - 1))

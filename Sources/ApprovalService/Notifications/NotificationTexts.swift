@@ -14,47 +14,47 @@ enum NotificationTexts {
 
     static let bodies: [NotificationKind: String] = [
         .requested: """
-            Hello,
+        Hello,
 
-            Project {{project}} waits for your {{type}} approval of its {{stage}} stage.
+        Project {{project}} waits for your {{type}} approval of its {{stage}} stage.
 
-            {{summary}}
-            {{#items}}
-              - {{title}}
-            {{/items}}
+        {{summary}}
+        {{#items}}
+          - {{title}}
+        {{/items}}
 
-            Approve, request changes or reject here:
-            {{link}}
-            {{#expires}}
+        Approve, request changes or reject here:
+        {{link}}
+        {{#expires}}
 
-            Without a decision, the request expires on {{expires}}.
-            {{/expires}}
-            """,
+        Without a decision, the request expires on {{expires}}.
+        {{/expires}}
+        """,
         .reminder: """
-            Hello,
+        Hello,
 
-            Project {{project}} still waits for your {{type}} approval of its {{stage}} stage, requested on {{requested}}.
+        Project {{project}} still waits for your {{type}} approval of its {{stage}} stage, requested on {{requested}}.
 
-            {{summary}}
+        {{summary}}
 
-            Decide here:
-            {{link}}
-            {{#expires}}
+        Decide here:
+        {{link}}
+        {{#expires}}
 
-            Without a decision, the request expires on {{expires}}.
-            {{/expires}}
-            """,
+        Without a decision, the request expires on {{expires}}.
+        {{/expires}}
+        """,
         .escalated: """
-            Hello,
+        Hello,
 
-            Nobody has decided the {{type}} approval of the {{stage}} stage of project {{project}} since {{requested}}, so it
-            was escalated to you. You may decide it on your own.
+        Nobody has decided the {{type}} approval of the {{stage}} stage of project {{project}} since {{requested}}, so it
+        was escalated to you. You may decide it on your own.
 
-            {{summary}}
+        {{summary}}
 
-            Decide here:
-            {{link}}
-            """,
+        Decide here:
+        {{link}}
+        """,
         .decided: "The {{type}} approval of the {{stage}} stage of project {{project}} was decided: {{state}}.\n",
         .expired: "The {{type}} approval of the {{stage}} stage of project {{project}} expired without a decision.\n",
     ]

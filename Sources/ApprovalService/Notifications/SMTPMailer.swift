@@ -57,7 +57,8 @@ struct SMTPMailer: Mailer {
                 ccurl_setopt_long(handle, CURLOPT_TIMEOUT, settings.timeoutSeconds)
                 ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, 10)
                 ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                ccurl_setopt_long(handle, CURLOPT_USE_SSL, settings.requireStartTLS ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
+                ccurl_setopt_long(
+                    handle, CURLOPT_USE_SSL, settings.requireStartTLS ? Int(CURLUSESSL_ALL.rawValue) : Int(CURLUSESSL_TRY.rawValue))
                 if let username = settings.username { ccurl_setopt_string(handle, CURLOPT_USERNAME, username) }
                 if let password = settings.password { ccurl_setopt_string(handle, CURLOPT_PASSWORD, password) }
                 ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress)

@@ -1,0 +1,75 @@
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+
+@testable import ApprovalService
+
+let quiet: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// An ApprovalService over an in-memory bus and a SQLite file in its own folder, which can be built again on the
+/// same file as a restart would.
+struct TestBed {
+    let folder: URL
+    let bus = InMemoryBus(logger: quiet)
+    var settings: ApprovalSettings
+
+    init(webhooks: [String] = [], smtp: SMTPSettings? = nil) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-approvals-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let options = try ApprovalOptions.parse(["--portal-url", "http://portal.test/"] + webhooks.flatMap { ["--webhook-url", $0] })
+        settings = try options.resolve(dataDirectory: folder, environment: ["AIWF_WEBHOOK_SECRET": "a-test-secret-of-32-characters!!"])
+        settings.smtp = smtp
+    }
+
+    /// A service on the bed's database file: calling it again is a restart.
+    func start() async throws -> ApprovalService {
+        let database = try ServiceDatabase.open(
+            at: folder.appendingPathComponent("approvals.sqlite").path, migrations: ApprovalSchema.migrate)
+        let service = try ApprovalService.build(database: database, bus: bus, settings: settings, logger: quiet)
+        try await bus.declare(
+            Topology.standardExchanges + service.topology + .workQueue("test.events", bindings: [(Exchange.events, "approval.#")]))
+        return service
+    }
+
+    var mailFolder: URL { settings.mailFolder }
+
+    /// Events published so far, by type.
+    func events<E: Event>(_: E.Type) throws -> [E] {
+        try bus.messages(in: "test.events").compactMap { body in
+            guard (try? MessageCoder().decode(EnvelopeHeader.self, from: body))?.type == E.type else { return nil }
+            return try MessageCoder().decode(Envelope<E>.self, from: body).payload
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+}
+
+/// A request for a website's pages, reviewed by Ana (a user) and a client reached by email.
+func pagesApproval(
+    run: String = "run-1", hash: String = "h0", assignees: [Assignee] = [.user("ana"), .email("client@example.com")],
+    policy: ApprovalPolicy = .any, remindAfterHours: Double? = nil, expireAfterDays: Double? = nil, escalateTo: [Assignee] = []
+) -> RequestApproval {
+    RequestApproval(
+        projectID: "project-1", stageRunID: run, stage: "pages", approvalType: .content, contentHash: hash, summary: "Three pages",
+        items: [
+            ApprovalItem(id: "home", title: "Home", contentHash: "hh", content: "Welcome"),
+            ApprovalItem(id: "about", title: "About", contentHash: "ha", content: "About us"),
+        ],
+        assignees: assignees, policy: policy, remindAfterHours: remindAfterHours, expireAfterDays: expireAfterDays, escalateTo: escalateTo)
+}
+
+/// Waits until `condition` holds, for up to `timeout`.
+func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    return try await condition()
+}
