@@ -122,6 +122,21 @@ struct Approvals: Sendable {
         }
     }
 
+    func activity(_ query: ListApprovalActivity) async throws -> [ApprovalActivity] {
+        let audiences =
+            (query.userID.map { ["user:\($0)"] } ?? []) + query.roles.map { "role:\($0)" }
+            + (query.projectID.map { ["project:\($0)"] } ?? [])
+        guard !audiences.isEmpty else { throw ApprovalRefusal.invalid("say whose activity: a user id, roles or a project id") }
+        return try await database.read { db in
+            try ActivityRecord.filter(audiences.contains(Column("audience"))).order(Column("id").desc).limit(max(1, min(query.limit, 500)))
+                .fetchAll(db)
+                .map {
+                    ApprovalActivity(
+                        approvalID: $0.approvalID, projectID: $0.projectID, kind: $0.kind.rawValue, text: $0.text, at: $0.createdAt)
+                }
+        }
+    }
+
     func open(_ token: String, now: Date = Date()) async throws -> ApprovalView {
         try await database.read { db in
             let link = try links.link(for: token, now: now, in: db)
@@ -137,6 +152,7 @@ struct Approvals: Sendable {
         handlers.on(DecideApproval.self) { envelope, _ in try await decide(envelope.payload) }
         handlers.on(ListPendingApprovals.self) { envelope, _ in try await pending(envelope.payload) }
         handlers.on(GetApprovalHistory.self) { envelope, _ in try await history(of: envelope.payload.projectID) }
+        handlers.on(ListApprovalActivity.self) { envelope, _ in try await activity(envelope.payload) }
         handlers.on(OpenReviewLink.self) { envelope, _ in try await open(envelope.payload.token) }
         return handlers
     }

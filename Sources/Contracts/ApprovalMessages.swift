@@ -374,3 +374,40 @@ public struct ApprovalExpired: Event {
         self.expiredAt = expiredAt
     }
 }
+
+/// The portal's activity feed: what happened to the approvals a person may decide (by user id and roles) or to a
+/// project's approvals, newest first.
+public struct ListApprovalActivity: Request {
+    public static let type = "approval.activity.v1"
+    public typealias Reply = [ApprovalActivity]
+
+    public var userID: String?
+    public var roles: [String]
+    public var projectID: String?
+    public var limit: Int
+
+    public init(userID: String? = nil, roles: [String] = [], projectID: String? = nil, limit: Int = 50) {
+        self.userID = userID
+        self.roles = roles
+        self.projectID = projectID
+        self.limit = limit
+    }
+}
+
+/// One entry of the activity feed.
+public struct ApprovalActivity: Codable, Sendable, Equatable {
+    public var approvalID: String
+    public var projectID: String
+    /// `requested`, `reminder`, `escalated`, `decided` or `expired`.
+    public var kind: String
+    public var text: String
+    public var at: Date
+
+    public init(approvalID: String, projectID: String, kind: String, text: String, at: Date) {
+        self.approvalID = approvalID
+        self.projectID = projectID
+        self.kind = kind
+        self.text = text
+        self.at = at
+    }
+}

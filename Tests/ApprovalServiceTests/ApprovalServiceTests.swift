@@ -61,6 +61,12 @@ struct ApprovalServiceTests {
         #expect(decided.first?.feedback == "Warmer tone" && decided.first?.decidedBy == ["user:ana"])
         let history = try await bed.bus.request(GetApprovalHistory(projectID: "project-1"))
         #expect(history.first?.decisions.map(\.decision) == [.requestChanges])
+        let feed = try await bed.bus.request(ListApprovalActivity(userID: "ana"))
+        #expect(feed.map(\.kind) == ["requested"])
+        #expect(feed.first?.text == "Waiting for approval: pages (content) — Three pages")
+        let projectFeed = try await bed.bus.request(ListApprovalActivity(projectID: "project-1"))
+        #expect(projectFeed.map(\.kind) == ["decided", "requested"])
+        #expect(projectFeed.first?.text == "Approval of pages decided: changes requested")
     }
 
     @Test func anEmailReviewerDecidesOnceThroughTheLinkInTheirMail() async throws {
