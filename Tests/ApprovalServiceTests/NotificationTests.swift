@@ -96,6 +96,21 @@ struct NotificationTests {
         #expect(sent.allSatisfy { $0.sentAt != nil })
     }
 
+    @Test func aServerWithoutSTARTTLSGetsNoMailWhenTLSIsRequired() async throws {
+        var bed = try TestBed()
+        defer { bed.remove() }
+        let sink = SMTPSink(folder: bed.folder)
+        defer { sink.stop() }
+        try await sink.start()
+        bed.settings.smtp = SMTPSettings(url: "smtp://127.0.0.1:\(sink.port)", requireStartTLS: true, timeoutSeconds: 5)
+        let service = try await bed.start()
+        _ = try await service.outbox.commit { db in ((), try service.approvals.create(pagesApproval(), context: MessageContext(), in: db)) }
+        try await service.dispatcher.sendDue()
+        let notification = try #require(try await service.approvals.database.read { db in try NotificationRecord.fetchOne(db) })
+        #expect(notification.sentAt == nil && notification.attempts == 1)
+        #expect(sink.mails.isEmpty, "nothing, credentials included, goes over a connection that was not upgraded")
+    }
+
     @Test func webhooksAreSignedAndRetried() async throws {
         let receiver = try await WebhookReceiver.start(failFirst: 1)
         defer { receiver.stop() }
