@@ -77,11 +77,12 @@ struct Approvals: Sendable {
                 link.usedAt = now
                 try link.update(db)
             }
+            let context = MessageContext(
+                correlationID: approval.projectID, idempotencyKey: "approval-decision-\(approval.id)-\(approval.decisions.count)")
+            if let vote = outcome.vote { return (outcome.approval.view, [try .event(vote, context: context)]) }
             guard let decided = outcome.decided else { return (outcome.approval.view, []) }
             try notify(.decided, outcome.approval, audience: [], now: now, in: db)
-            let event = try OutgoingMessage.event(
-                decided, context: MessageContext(correlationID: approval.projectID, idempotencyKey: "approval-decided-\(approval.id)"))
-            return (outcome.approval.view, [event])
+            return (outcome.approval.view, [try .event(decided, context: context)])
         }
         notificationsAdded.signal()
         return view

@@ -356,6 +356,36 @@ public struct ApprovalDecided: Event {
     }
 }
 
+/// An approving vote under the `all` policy was recorded; the approval still waits for the assignees named in
+/// `waitingFor`. (A vote that settles the approval is an ``ApprovalDecided``.)
+public struct ApprovalVoteRecorded: Event {
+    public static let type = "approval.vote-recorded.v1"
+
+    public var approvalID: String
+    public var projectID: String
+    public var stageRunID: String
+    public var stage: String
+    public var decidedBy: String
+    public var decidedAt: Date
+    /// The content hash the vote covered.
+    public var contentHash: String
+    public var waitingFor: [Assignee]
+
+    public init(
+        approvalID: String, projectID: String, stageRunID: String, stage: String, decidedBy: String, decidedAt: Date,
+        contentHash: String, waitingFor: [Assignee]
+    ) {
+        self.approvalID = approvalID
+        self.projectID = projectID
+        self.stageRunID = stageRunID
+        self.stage = stage
+        self.decidedBy = decidedBy
+        self.decidedAt = decidedAt
+        self.contentHash = contentHash
+        self.waitingFor = waitingFor
+    }
+}
+
 /// Nobody decided in time: the project fails with `failure_reason = expired`.
 public struct ApprovalExpired: Event {
     public static let type = "approval.expired.v1"

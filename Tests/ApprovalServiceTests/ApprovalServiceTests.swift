@@ -107,6 +107,24 @@ struct ApprovalServiceTests {
         await #expect(throws: ApprovalRefusal.self) { try await service.approvals.open(String(forged)) }
     }
 
+    @Test func everyAcceptedVoteEmitsAnEventAndTheLastOneDecides() async throws {
+        let bed = try TestBed()
+        defer { bed.remove() }
+        let service = try await bed.start()
+        let request = pagesApproval(assignees: [.user("ana"), .role("legal")], policy: .all)
+        _ = try await service.outbox.commit { db in ((), try service.approvals.create(request, context: MessageContext(), in: db)) }
+        let id = try #require(try await service.approvals.history(of: "project-1").first?.id)
+        let first = try await service.approvals.decide(
+            DecideApproval(approvalID: id, decider: .user("ana"), decision: .approve, contentHash: "h0"))
+        #expect(first.state == .pending)
+        let last = try await service.approvals.decide(
+            DecideApproval(approvalID: id, decider: .user("lee", roles: ["legal"]), decision: .approve, contentHash: "h0"))
+        #expect(last.state == .approved)
+        try await service.outbox.relayPending()
+        #expect(try bed.events(ApprovalVoteRecorded.self).map(\.waitingFor) == [[.role("legal")]])
+        #expect(try bed.events(ApprovalDecided.self).map(\.decidedBy) == [["user:ana", "user:lee"]])
+    }
+
     @Test func aRequestWithoutAssigneesIsDeadLetteredNotRetried() async throws {
         let bed = try TestBed()
         defer { bed.remove() }

@@ -21,6 +21,8 @@ struct DecisionOutcome: Sendable {
     var approval: Approval
     /// The event to publish when the decision settled the approval.
     var decided: ApprovalDecided?
+    /// The event to publish for a vote that did not settle it (`all` policy).
+    var vote: ApprovalVoteRecorded?
 }
 
 /// The approval state machine: which decisions are accepted and what they do. Pure, so every transition is tested
@@ -68,7 +70,14 @@ enum ApprovalRules {
             let approvedBy = Set(approval.decisions.filter { $0.record.decision == .approve }.map(\.filled))
             settles = approval.escalatedTo.contains(filled) || approval.assignees.allSatisfy { approvedBy.contains($0) }
         }
-        guard settles else { return DecisionOutcome(approval: approval, decided: nil) }
+        guard settles else {
+            let approvedBy = Set(approval.decisions.map(\.filled))
+            let vote = ApprovalVoteRecorded(
+                approvalID: approval.id, projectID: approval.projectID, stageRunID: approval.stageRunID, stage: approval.stage,
+                decidedBy: identity.description, decidedAt: now, contentHash: request.contentHash,
+                waitingFor: approval.assignees.filter { !approvedBy.contains($0) })
+            return DecisionOutcome(approval: approval, decided: nil, vote: vote)
+        }
         approval.state =
             switch decision {
             case .approve: .approved
@@ -81,7 +90,7 @@ enum ApprovalRules {
             decision: decision, decidedBy: approval.decisions.map(\.record.decidedBy), decidedAt: now, contentHash: request.contentHash,
             feedback: request.feedback, reason: request.reason, items: outcomes(of: request, decision: decision, items: items)
         )
-        return DecisionOutcome(approval: approval, decided: event)
+        return DecisionOutcome(approval: approval, decided: event, vote: nil)
     }
 
     /// Expires a pending approval; nil when it was decided first.
