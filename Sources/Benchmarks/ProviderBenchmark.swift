@@ -61,10 +61,12 @@ struct ProviderBenchmark: AsyncParsableCommand {
         let url = try AMQPURL(amqpURL)
         let bus = AMQPBus(url: url, serviceName: "aiwf-bench.provider", logger: logger)
         let results = "aiwf-bench.results.\(provider)"
+        var resultsQueue = QueueSpec(name: results)
+        resultsQueue.autoDelete = true  // gone with the bench, even when it does not get to clean up
         try await bus.declare(
             Topology.standardExchanges
                 + Topology(
-                    queues: [QueueSpec(name: results)],
+                    queues: [resultsQueue],
                     bindings: [BindingSpec(queue: results, exchange: Exchange.events, routingKey: ContentGenerated.type)]
                 )
         )
@@ -126,6 +128,16 @@ struct ProviderBenchmark: AsyncParsableCommand {
         let throughput = Double(throughputRequests) / (ContinuousClock.now - start).seconds
         let rss = residentMegabytes(of: gateway.processIdentifier)
         await subscription.close()
+        gateway.terminate()
+        gateway.waitUntilExit()
+        // Every run has its own provider name: leave none of its queues behind (the results queue would otherwise
+        // receive every later run's events).
+        let queues =
+            ["aiwf-bench.results.\(provider)", "provider.lane.\(provider)", "provider.lane.\(provider).dead"]
+            + ["permits", "token-permits", "slots.\(concurrency)", "slots.\(concurrency).seeded", "pacer-lock"].map {
+                "provider.\(provider).\($0)"
+            }
+        for queue in queues { try? await bus.publisher.delete(queue: queue) }
         await bus.close()
 
         let directPercentiles = Percentiles(direct)

@@ -124,7 +124,12 @@ struct GlobalLimitTests {
         let rate = Double(times.count - 1) / seconds
         #expect(rate >= 9.0, "achieved \(rate) requests/s of a limit of 10")
 
-        try? await client.publisher.delete(queue: results)
+        // The replicas go first, so none declares its queues again; then the run leaves nothing behind.
+        for replica in replicas where replica.isRunning {
+            kill(replica.processIdentifier, SIGKILL)
+            replica.waitUntilExit()
+        }
+        for queue in topology.queues.map(\.name) + [results] { try? await client.publisher.delete(queue: queue) }
     }
 
     private func startReplica(_ index: Int, folder: URL, providers: URL, url: AMQPURL) throws -> Process {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceKit
+import Synchronization
 
 /// The one retry loop: classified failures, exponential backoff with jitter, the latest `Retry-After`, never past
 /// the deadline, a cooldown for a lane that keeps failing, then the provider's fallback chain.
@@ -46,7 +47,7 @@ struct Generator: Sendable {
         var lastFailure = ProviderFailure(kind: .server, message: "no provider was tried")
         for (position, name) in chain.enumerated() {
             guard let provider = configuration.providers[name], let client = clients[name] else { continue }
-            if await health.isCooling(name), position < chain.count - 1 {
+            if health.isCooling(name), position < chain.count - 1 {
                 logger.warning("provider cooling down; using the next in the chain", metadata: ["provider": "\(name)"])
                 continue
             }
@@ -99,7 +100,7 @@ struct Generator: Sendable {
             metrics.requests.increment()
             do {
                 let completion = try await client.complete(completionRequest, onText: Self.textSink(onText, attempt: attempts))
-                await health.recordSuccess(name)
+                health.recordSuccess(name)
                 // Settle to the real usage: the overage is paid now, while the slot is still held.
                 try? await gate.tokens(name, completion.tokensIn + completion.tokensOut - estimate)
                 let elapsed = ContinuousClock.now - started
@@ -131,7 +132,7 @@ struct Generator: Sendable {
                 guard error.kind.isRetryable else {
                     return .failed(failure(request, error, attempts: attempts, retryable: false))
                 }
-                await health.recordFailure(name, policy: provider.retry)
+                health.recordFailure(name, policy: provider.retry)
                 guard attempt < provider.retry.maxAttempts else { break }
                 let delay = max(provider.retry.backoff(after: attempt), error.retryAfter ?? .zero)
                 if let deadline = request.deadline, Date().addingTimeInterval(delay.seconds) > deadline {
@@ -178,25 +179,34 @@ enum GenerationResult: Sendable {
 }
 
 /// Consecutive failures per provider; a provider that keeps failing cools down for a while.
-actor LaneHealth {
-    private var failures: [String: Int] = [:]
-    private var coolingUntil: [String: ContinuousClock.Instant] = [:]
+///
+/// A lock, not an actor: it is touched twice per call on the hot path, and an actor hop can cost a thread wake-up.
+final class LaneHealth: Sendable {
+    private struct State {
+        var failures: [String: Int] = [:]
+        var coolingUntil: [String: ContinuousClock.Instant] = [:]
+    }
+
+    private let state = Mutex(State())
 
     func isCooling(_ provider: String) -> Bool {
-        guard let until = coolingUntil[provider] else { return false }
-        return ContinuousClock.now < until
+        state.withLock { state in state.coolingUntil[provider].map { ContinuousClock.now < $0 } ?? false }
     }
 
     func recordSuccess(_ provider: String) {
-        failures[provider] = 0
-        coolingUntil[provider] = nil
+        state.withLock { state in
+            state.failures[provider] = 0
+            state.coolingUntil[provider] = nil
+        }
     }
 
     func recordFailure(_ provider: String, policy: RetryPolicy) {
-        let count = (failures[provider] ?? 0) + 1
-        failures[provider] = count
-        if count >= policy.cooldownAfterFailures {
-            coolingUntil[provider] = .now + .seconds(policy.cooldownSeconds)
+        state.withLock { state in
+            let count = (state.failures[provider] ?? 0) + 1
+            state.failures[provider] = count
+            if count >= policy.cooldownAfterFailures {
+                state.coolingUntil[provider] = .now + .seconds(policy.cooldownSeconds)
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceKit
+import Synchronization
 
 /// Admits calls to a provider: a concurrency slot per call and a request permit per attempt.
 protocol CallGate: Sendable {
@@ -38,7 +39,7 @@ struct BrokerGate: CallGate {
     func slot(_ provider: String) async throws -> @Sendable () async -> Void {
         guard let leases = leases[provider] else { return {} }
         let lease = try await leases.take()
-        return { await leases.giveBack(lease) }
+        return { leases.giveBack(lease) }
     }
 
     func permit(_ provider: String) async throws {
@@ -65,17 +66,22 @@ struct BrokerGate: CallGate {
 /// A slot given back stays held for `linger` before it returns to the queue, so a replica with a steady stream of
 /// calls keeps its slots instead of paying two broker round trips per call; the limit is exact either way, as a
 /// held slot is a slot in use. A slot whose connection dropped went back to the queue with it and is not reused.
-actor SlotLeases {
+/// A lock rather than an actor: taking and giving back a held slot are on every call's path.
+final class SlotLeases: Sendable {
     struct Lease: Sendable {
         fileprivate let consumer: AMQPConsumer
         fileprivate let delivery: AMQPDelivery
     }
 
+    private struct State {
+        var idle: [(lease: Lease, returned: Int)] = []
+        var returns = 0
+    }
+
     private let connection: AMQPConnection
     private let queue: String
     private let linger: Duration
-    private var idle: [(lease: Lease, returned: Int)] = []
-    private var returns = 0
+    private let state = Mutex(State())
 
     init(connection: AMQPConnection, queue: String, linger: Duration) {
         self.connection = connection
@@ -85,7 +91,7 @@ actor SlotLeases {
 
     /// A slot held already, or one taken from the queue (waiting while every slot is in use).
     func take() async throws -> Lease {
-        while let (lease, _) = idle.popLast() {
+        while let (lease, _) = state.withLock({ $0.idle.popLast() }) {
             if connection.stillHolds(lease.delivery) { return lease }
             lease.consumer.closeSoon()
         }
@@ -95,20 +101,25 @@ actor SlotLeases {
 
     /// Keeps `lease` for the next call, or gives it back to the queue after `linger`.
     func giveBack(_ lease: Lease) {
-        returns += 1
-        let returned = returns
-        idle.append((lease, returned))
+        let returned = state.withLock { state in
+            state.returns += 1
+            state.idle.append((lease, state.returns))
+            return state.returns
+        }
         Task { [linger] in
             try? await Task.sleep(for: linger)
-            await self.expire(returned)
+            self.expire(returned)
         }
     }
 
     /// The number of slots held and not in use.
-    var idleCount: Int { idle.count }
+    var idleCount: Int { state.withLock { $0.idle.count } }
 
     private func expire(_ returned: Int) {
-        guard let index = idle.firstIndex(where: { $0.returned == returned }) else { return }
-        idle.remove(at: index).lease.consumer.closeSoon()
+        let expired = state.withLock { state -> Lease? in
+            guard let index = state.idle.firstIndex(where: { $0.returned == returned }) else { return nil }
+            return state.idle.remove(at: index).lease
+        }
+        expired?.consumer.closeSoon()
     }
 }
