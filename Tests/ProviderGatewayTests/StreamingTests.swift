@@ -7,37 +7,6 @@ import Testing
 
 @testable import ProviderGateway
 
-private let quiet: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
-
-private func streamingConfiguration(_ fake: FakeProvider) throws -> ProvidersConfiguration {
-    try ProvidersConfiguration.parse(
-        yaml: """
-            default_provider: openai
-            providers:
-              openai:
-                kind: openai
-                base_url: \(fake.baseURL)/v1
-                api_key_env: TEST_OPENAI_KEY
-                models: {gpt-test: {input_per_million: 1.0, output_per_million: 2.0}}
-                retry: {max_attempts: 3, initial_backoff_ms: 10, max_backoff_ms: 50}
-              anthropic:
-                kind: anthropic
-                base_url: \(fake.baseURL)
-                api_key_env: TEST_ANTHROPIC_KEY
-                models: {claude-test: {input_per_million: 3.0, output_per_million: 15.0}}
-                retry: {max_attempts: 3, initial_backoff_ms: 10, max_backoff_ms: 50}
-              local:
-                kind: local
-                models: {local-writer: {input_per_million: 0, output_per_million: 0}}
-            """,
-        environment: ["TEST_OPENAI_KEY": "sk-test", "TEST_ANTHROPIC_KEY": "ant-test"]
-    )
-}
-
 /// Collects streamed text with the number of the call it came from.
 private actor Pieces {
     var received: [(attempt: Int, text: String)] = []
@@ -74,7 +43,7 @@ struct StreamingAdapterTests {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
         let gateway = ProviderGateway(
-            configuration: try streamingConfiguration(fake), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
+            configuration: try configuration(fake, fallbacks: []), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
             bus: InMemoryBus(logger: quiet), logger: quiet)
         let pieces = Pieces()
         let result = await gateway.generator.generate(GenerateContent(requestID: "s-\(provider)", provider: provider, user: "Say hello.")) {
@@ -112,7 +81,7 @@ struct StreamingAdapterTests {
             """
         await fake.script([.init(status: 200, headers: ["content-type": "text/event-stream"], body: broken)])
         let gateway = ProviderGateway(
-            configuration: try streamingConfiguration(fake), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
+            configuration: try configuration(fake, fallbacks: []), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
             bus: InMemoryBus(logger: quiet), logger: quiet)
         let pieces = Pieces()
         let result = await gateway.generator.generate(GenerateContent(requestID: "s-err", provider: "anthropic", user: "Hi")) {
@@ -138,7 +107,7 @@ struct StreamingAdapterTests {
             body: "data: {\"choices\":[{\"delta\":{\"content\":\"partial\"}}]}\n\n")
         await fake.script([cut, cut, cut])
         let gateway = ProviderGateway(
-            configuration: try streamingConfiguration(fake), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
+            configuration: try configuration(fake, fallbacks: []), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
             bus: InMemoryBus(logger: quiet), logger: quiet)
         let result = await gateway.generator.generate(GenerateContent(requestID: "s-cut", user: "Hi")) { _, _ in }
         guard case .failed(let event) = result else {
@@ -159,7 +128,7 @@ struct StreamingBusTests {
         let fake = try await FakeProvider.start()
         defer { fake.stop() }
         let gateway = ProviderGateway(
-            configuration: try streamingConfiguration(fake), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
+            configuration: try configuration(fake, fallbacks: []), database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate),
             bus: bus, logger: quiet)
         try await bus.declare(
             Topology.standardExchanges + gateway.topology + Topology(queues: [QueueSpec(name: "test.stream")])
