@@ -129,7 +129,8 @@ struct GlobalLimitTests {
             kill(replica.processIdentifier, SIGKILL)
             replica.waitUntilExit()
         }
-        for queue in topology.queues.map(\.name) + [results] { try? await client.publisher.delete(queue: queue) }
+        let seeded = LaneLimitPlan.plans(for: configuration).values.map(\.seededMarker)
+        for queue in topology.queues.map(\.name) + seeded + [results] { try? await client.publisher.delete(queue: queue) }
     }
 
     private func startReplica(_ index: Int, folder: URL, providers: URL, url: AMQPURL) throws -> Process {

@@ -71,7 +71,7 @@ struct TokenLimitTests {
 
         for queue in [
             plan.permitsQueue, plan.tokenPermitsQueue, plan.slotsQueue, plan.lockQueue, plan.seededMarker,
-            ProviderGateway.laneQueue(provider),
+            ProviderGateway.laneQueue(provider), ProviderGateway.laneQueue(provider) + ".dead",
         ] {
             try? await bus.publisher.delete(queue: queue)
         }
