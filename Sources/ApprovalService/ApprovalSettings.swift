@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import ServiceKit
 
 /// ApprovalService's own settings: flag > environment variable > default, each checked at start-up.
 struct ApprovalOptions: ParsableArguments, Sendable {
@@ -37,30 +38,28 @@ struct ApprovalOptions: ParsableArguments, Sendable {
     var webhookSecretFile: String?
 
     func resolve(dataDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ApprovalSettings {
-        func value(_ flag: String?, _ variable: String) -> String? {
-            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
-        }
+        func value(_ flag: String?, _ variable: String) -> String? { ServiceOptions.pick(flag, variable, in: environment) }
         func secret(file: String?, variable: String, what: String) throws -> String? {
             if let file {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw ValidationError("\(what): cannot read \(file)")
+                    throw ConfigurationError("\(what): cannot read \(file)")
                 }
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            return environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+            return value(nil, variable)
         }
         let portal = value(portalURL, "AIWF_PORTAL_URL") ?? "http://127.0.0.1:8080"
         guard let portalParts = URL(string: portal), ["http", "https"].contains(portalParts.scheme ?? "") else {
-            throw ValidationError("--portal-url / AIWF_PORTAL_URL must be an http(s) URL, got '\(portal)'")
+            throw ConfigurationError("--portal-url / AIWF_PORTAL_URL must be an http(s) URL, got '\(portal)'")
         }
         var smtp: SMTPSettings?
         if let url = value(smtpURL, "AIWF_SMTP_URL") {
             guard let parts = URL(string: url), ["smtp", "smtps"].contains(parts.scheme ?? ""), parts.host != nil else {
-                throw ValidationError("--smtp-url / AIWF_SMTP_URL must look like smtp://host:587 or smtps://host:465, got '\(url)'")
+                throw ConfigurationError("--smtp-url / AIWF_SMTP_URL must look like smtp://host:587 or smtps://host:465, got '\(url)'")
             }
             let mode = value(smtpStartTLS, "AIWF_SMTP_STARTTLS") ?? "required"
             guard ["required", "optional"].contains(mode) else {
-                throw ValidationError("--smtp-starttls / AIWF_SMTP_STARTTLS is required or optional, got '\(mode)'")
+                throw ConfigurationError("--smtp-starttls / AIWF_SMTP_STARTTLS is required or optional, got '\(mode)'")
             }
             smtp = SMTPSettings(
                 url: url, username: value(smtpUser, "AIWF_SMTP_USER"),
@@ -72,11 +71,12 @@ struct ApprovalOptions: ParsableArguments, Sendable {
             ? (environment["AIWF_WEBHOOK_URLS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty } : webhookURLs
         for url in webhooks where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            throw ValidationError("webhook URL '\(url)' must start with http:// or https://")
+            throw ConfigurationError("webhook URL '\(url)' must start with http:// or https://")
         }
         let webhookSecret = try secret(file: webhookSecretFile, variable: "AIWF_WEBHOOK_SECRET", what: "--webhook-secret-file")
         if !webhooks.isEmpty, (webhookSecret ?? "").count < 16 {
-            throw ValidationError("webhooks need a signing secret of at least 16 characters: --webhook-secret-file or AIWF_WEBHOOK_SECRET")
+            throw ConfigurationError(
+                "webhooks need a signing secret of at least 16 characters: --webhook-secret-file or AIWF_WEBHOOK_SECRET")
         }
         return ApprovalSettings(
             portalURL: portal.hasSuffix("/") ? String(portal.dropLast()) : portal, smtp: smtp,

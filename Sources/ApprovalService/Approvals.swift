@@ -197,25 +197,18 @@ struct Approvals: Sendable {
     /// Emails for email assignees (each with its own review link, issued when sent), portal activity for users and
     /// roles, one entry for the project's feed, and every webhook.
     private func notify(_ kind: NotificationKind, _ approval: Approval, audience: [Assignee], now: Date, in db: Database) throws {
-        for assignee in audience {
-            switch assignee.kind {
-            case .email:
-                var notification = NotificationRecord(
-                    approvalID: approval.id, kind: kind, channel: .email, recipient: assignee.value, at: now)
-                try notification.insert(db)
-            case .user, .role:
-                var activity = ActivityRecord(
-                    approvalID: approval.id, projectID: approval.projectID, audience: assignee.description, kind: kind,
-                    text: NotificationTexts.activity(kind, approval), createdAt: now)
-                try activity.insert(db)
-            }
+        let text = NotificationTexts.activity(kind, approval)
+        let feeds = audience.filter { $0.kind != .email }.map(\.description) + ["project:\(approval.projectID)"]
+        for feed in feeds {
+            var activity = ActivityRecord(
+                approvalID: approval.id, projectID: approval.projectID, audience: feed, kind: kind, text: text, createdAt: now)
+            try activity.insert(db)
         }
-        var projectEntry = ActivityRecord(
-            approvalID: approval.id, projectID: approval.projectID, audience: "project:\(approval.projectID)", kind: kind,
-            text: NotificationTexts.activity(kind, approval), createdAt: now)
-        try projectEntry.insert(db)
-        for url in webhooks {
-            var notification = NotificationRecord(approvalID: approval.id, kind: kind, channel: .webhook, recipient: url, at: now)
+        let sends =
+            audience.filter { $0.kind == .email }.map { (NotificationRecord.Channel.email, $0.value) }
+            + webhooks.map { (NotificationRecord.Channel.webhook, $0) }
+        for (channel, recipient) in sends {
+            var notification = NotificationRecord(approvalID: approval.id, kind: kind, channel: channel, recipient: recipient, at: now)
             try notification.insert(db)
         }
     }

@@ -10,8 +10,7 @@ struct AMQPBenchmark: AsyncParsableCommand {
         abstract: "Throughput and latency of the AMQP runtime against the local broker, for a classic and a quorum queue."
     )
 
-    @Option(help: "RabbitMQ URL.")
-    var amqpURL = ProcessInfo.processInfo.environment["AIWF_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+    @OptionGroup var broker: BrokerOptions
 
     @Option(help: "Messages per throughput run.")
     var messages = 50_000
@@ -36,7 +35,7 @@ struct AMQPBenchmark: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "aiwf-bench")
         logger.logLevel = .error
-        let url = try AMQPURL(amqpURL)
+        let url = try broker.url()
         var publisherOptions = AMQPConnectionOptions(url: url, name: "aiwf-bench.publish")
         publisherOptions.publishWindow = window
         let publisher = AMQPConnection(options: publisherOptions, logger: logger)

@@ -15,8 +15,7 @@ struct ProviderBenchmark: AsyncParsableCommand {
         abstract: "Gateway path latency over a direct provider call, throughput at 64 concurrent requests, and memory."
     )
 
-    @Option(help: "RabbitMQ URL.")
-    var amqpURL = ProcessInfo.processInfo.environment["AIWF_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+    @OptionGroup var broker: BrokerOptions
 
     @Option(help: "Sequential requests for the latency runs.")
     var requests = 500
@@ -52,13 +51,12 @@ struct ProviderBenchmark: AsyncParsableCommand {
         let direct = try await directLatencies(fake)
 
         let gateway = Process()
-        gateway.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("ProviderGateway")
+        gateway.executableURL = siblingBinary("ProviderGateway")
         gateway.arguments = ["--http-port", "0", "--data-dir", folder.path, "--providers", providersFile.path, "--log-level", "error"]
         try gateway.run()
         defer { if gateway.isRunning { gateway.terminate() } }
 
-        let url = try AMQPURL(amqpURL)
+        let url = try broker.url()
         let bus = AMQPBus(url: url, serviceName: "aiwf-bench.provider", logger: logger)
         let results = "aiwf-bench.results.\(provider)"
         var resultsQueue = QueueSpec(name: results)

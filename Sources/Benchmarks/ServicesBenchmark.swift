@@ -17,14 +17,13 @@ struct ServicesBenchmark: AsyncParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func run() async throws {
-        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-bench-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }
         var output = Report()
         for (offset, service) in ["TemplateService", "StageService", "ProviderGateway", "ApprovalService", "Gateway"].enumerated() {
             let port = basePort + offset
             let process = Process()
-            process.executableURL = binaries.appendingPathComponent(service)
+            process.executableURL = siblingBinary(service)
             process.arguments = ["--http-port", "\(port)", "--data-dir", data.path, "--log-level", "error"]
             let start = ContinuousClock.now
             try process.run()

@@ -104,10 +104,8 @@ struct ProviderGateway: Sendable {
     /// Reports each lane's depth (requests waiting) every `interval`, for `/metrics` and the admin page.
     func watchLaneDepths(every interval: Duration = .seconds(5)) async {
         while !Task.isCancelled {
-            for name in configuration.providers.keys {
-                if let depth = try? await bus.messageCount(queue: Self.laneQueue(name)) {
-                    Gauge(label: "aiwf_provider_lane_depth", dimensions: [("lane", name)]).record(depth)
-                }
+            for (name, lane) in metrics {
+                if let depth = try? await bus.messageCount(queue: Self.laneQueue(name)) { lane.depth.record(depth) }
             }
             try? await Task.sleep(for: interval)
         }

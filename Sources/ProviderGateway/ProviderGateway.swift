@@ -18,7 +18,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let host = ServiceHost(configuration: try options.resolve(service: "ProviderGateway", defaultPort: 8083))
-        let path = providersFile ?? ProcessInfo.processInfo.environment["AIWF_PROVIDERS_FILE"] ?? "./providers.yaml"
+        let path = ServiceOptions.pick(providersFile, "AIWF_PROVIDERS_FILE") ?? "./providers.yaml"
         let providers = try ProvidersConfiguration.load(path: path)
         let database = try host.openDatabase(migrations: AnswerLedger.migrate)
         let plans = LaneLimitPlan.plans(for: providers)

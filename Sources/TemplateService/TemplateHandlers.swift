@@ -18,12 +18,17 @@ struct TemplateHandlers: Sendable {
     }
 
     private func document(_ code: String, _ version: Int?) async throws -> TemplateDocument {
-        guard let document = try await store.document(code: code, version: version) else {
+        try found(try await store.document(code: code, version: version), code, version)
+    }
+
+    /// The value, or the refusal that says which template or version is missing.
+    private func found<Value>(_ value: Value?, _ code: String, _ version: Int?) throws -> Value {
+        guard let value else {
             throw TemplateServiceError.notFound(
                 version.map { "template '\(code)' has no version \($0)" } ?? "no template has the code '\(code)'"
             )
         }
-        return document
+        return value
     }
 
     private func validate(_ yaml: String) -> TemplateValidation {
@@ -47,8 +52,7 @@ struct TemplateHandlers: Sendable {
     }
 
     private func preview(_ request: PreviewPrompt) async throws -> PromptPreview {
-        let document = try await document(request.code, request.version)
-        let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(document.definition))
+        let definition = try found(try await store.definition(code: request.code, version: request.version), request.code, request.version)
         guard let stage = definition.stage(request.stage) else {
             throw TemplateServiceError.notFound("template '\(request.code)' has no stage '\(request.stage)'")
         }

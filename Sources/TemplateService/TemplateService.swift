@@ -17,7 +17,7 @@ struct TemplateServiceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let host = ServiceHost(configuration: try options.resolve(service: "TemplateService", defaultPort: 8081))
-        let directory = workflowsDirectory ?? ProcessInfo.processInfo.environment["AIWF_WORKFLOWS_DIR"] ?? "./Workflows"
+        let directory = ServiceOptions.pick(workflowsDirectory, "AIWF_WORKFLOWS_DIR") ?? "./Workflows"
         let service = try await TemplateService.build(
             host: host, workflowsDirectory: URL(fileURLWithPath: directory), bus: host.bus
         )

@@ -59,12 +59,21 @@ struct TemplateStore: Sendable {
 
     /// One version (the latest without `version`), or `nil`.
     func document(code: String, version: Int?) async throws -> TemplateDocument? {
+        guard let record = try await record(code: code, version: version) else { return nil }
+        return TemplateDocument(summary: record.summary, yaml: record.yaml, definition: try JSONValue.parse(Data(record.definition.utf8)))
+    }
+
+    /// One version's definition, decoded straight from what was stored.
+    func definition(code: String, version: Int?) async throws -> WorkflowDefinition? {
+        guard let record = try await record(code: code, version: version) else { return nil }
+        return try JSONDecoder().decode(WorkflowDefinition.self, from: Data(record.definition.utf8))
+    }
+
+    private func record(code: String, version: Int?) async throws -> TemplateRecord? {
         try await database.read { db in
             var request = TemplateRecord.filter(TemplateRecord.Columns.code == code)
             if let version { request = request.filter(TemplateRecord.Columns.version == version) }
-            guard let record = try request.order(TemplateRecord.Columns.version.desc).fetchOne(db) else { return nil }
-            return TemplateDocument(
-                summary: record.summary, yaml: record.yaml, definition: try JSONValue.parse(Data(record.definition.utf8)))
+            return try request.order(TemplateRecord.Columns.version.desc).fetchOne(db)
         }
     }
 

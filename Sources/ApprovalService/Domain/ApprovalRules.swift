@@ -63,15 +63,12 @@ enum ApprovalRules {
         approval.items = items
         if edited { approval.contentHash = ContentHash.of(items: items) }
 
-        let settles: Bool
-        switch (approval.policy, decision) {
-        case (.any, _), (.all, .requestChanges), (.all, .reject): settles = true
-        case (.all, .approve):
-            let approvedBy = Set(approval.decisions.filter { $0.record.decision == .approve }.map(\.filled))
-            settles = approval.escalatedTo.contains(filled) || approval.assignees.allSatisfy { approvedBy.contains($0) }
-        }
+        // Under `all`, every decision before this one was an approving vote (any other settles at once).
+        let approvedBy = Set(approval.decisions.map(\.filled))
+        let settles =
+            approval.policy == .any || decision != .approve || approval.escalatedTo.contains(filled)
+            || approval.assignees.allSatisfy { approvedBy.contains($0) }
         guard settles else {
-            let approvedBy = Set(approval.decisions.map(\.filled))
             let vote = ApprovalVoteRecorded(
                 approvalID: approval.id, projectID: approval.projectID, stageRunID: approval.stageRunID, stage: approval.stage,
                 decidedBy: identity.description, decidedAt: now, contentHash: request.contentHash,

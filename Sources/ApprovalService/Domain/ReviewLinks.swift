@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import ServiceKit
 
 /// Signed, expiring, single-use review links for email reviewers without an account.
 ///
@@ -49,7 +50,7 @@ struct ReviewLinks: Sendable {
     static func loadKey(file: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SymmetricKey {
         if let encoded = environment["AIWF_REVIEW_LINK_KEY"], !encoded.isEmpty {
             guard let data = Data(base64Encoded: encoded), data.count >= 32 else {
-                throw ConfigurationProblem("AIWF_REVIEW_LINK_KEY must be at least 32 bytes, base64-encoded")
+                throw ConfigurationError("AIWF_REVIEW_LINK_KEY must be at least 32 bytes, base64-encoded")
             }
             return SymmetricKey(data: data)
         }
@@ -60,12 +61,6 @@ struct ReviewLinks: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         return key
     }
-}
-
-/// A setting that cannot work, named.
-struct ConfigurationProblem: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension Data {

@@ -29,40 +29,30 @@ struct NotificationDispatcher: Sendable {
 
     /// Sends until cancelled.
     func run() async {
-        while !Task.isCancelled {
-            let wait: Duration
-            do {
-                wait = try await sendDue()
-            } catch {
-                logger.error("notification outbox not readable", metadata: ["error": "\(error)"])
-                wait = idleCheck
-            }
-            await signal.wait(timeout: wait)
-        }
+        await DueWork.run(signal: signal, idleCheck: idleCheck, logger: logger, what: "sending notifications") { try await sendDue() }
     }
 
-    /// Sends every notification that is due; returns how long until the next one is.
+    /// Sends every notification that is due; returns when the next one is.
     @discardableResult
-    func sendDue(now: Date = Date()) async throws -> Duration {
-        let due = try await database.read { db in
-            try NotificationRecord.filter(Column("sentAt") == nil && Column("failedAt") == nil && Column("nextAttemptAt") <= now)
+    func sendDue(now: Date = Date()) async throws -> Date? {
+        let (due, approvals) = try await database.read { db in
+            let due = try NotificationRecord.filter(Column("sentAt") == nil && Column("failedAt") == nil && Column("nextAttemptAt") <= now)
                 .order(Column("nextAttemptAt")).limit(32).fetchAll(db)
+            let approvals = try Approval.fetchAll(db, keys: Set(due.map(\.approvalID)))
+            return (due, Dictionary(approvals.map { ($0.id, $0) }, uniquingKeysWith: { $1 }))
         }
-        for notification in due { await attempt(notification) }
-        let next = try await database.read { db in
+        for notification in due { await attempt(notification, about: approvals[notification.approvalID]) }
+        return try await database.read { db in
             try Date.fetchOne(
                 db,
                 NotificationRecord.filter(Column("sentAt") == nil && Column("failedAt") == nil).select(min(Column("nextAttemptAt"))))
         }
-        guard let next else { return idleCheck }
-        let seconds = max(0.01, min(next.timeIntervalSinceNow, idleCheck.seconds))
-        return .milliseconds(Int(seconds * 1000))
     }
 
-    private func attempt(_ notification: NotificationRecord) async {
+    private func attempt(_ notification: NotificationRecord, about approval: Approval?) async {
         var notification = notification
         do {
-            try await deliver(notification)
+            try await deliver(notification, about: approval)
             notification.sentAt = Date()
             notification.lastError = nil
             Self.sent.increment()
@@ -105,10 +95,8 @@ struct NotificationDispatcher: Sendable {
         return .milliseconds(Int(capped * Double.random(in: 0.8...1.0) * 1000))
     }
 
-    private func deliver(_ notification: NotificationRecord) async throws {
-        guard let approval = try await database.read({ db in try Approval.fetchOne(db, key: notification.approvalID) }) else {
-            throw ApprovalRefusal.notFound("approval \(notification.approvalID) no longer exists")
-        }
+    private func deliver(_ notification: NotificationRecord, about approval: Approval?) async throws {
+        guard let approval else { throw ApprovalRefusal.notFound("approval \(notification.approvalID) no longer exists") }
         let delivery = "\(notification.approvalID)-\(notification.id ?? 0)"
         switch notification.channel {
         case .email:

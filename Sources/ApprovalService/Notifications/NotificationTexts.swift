@@ -67,22 +67,32 @@ enum NotificationTexts {
         .expired: "Approval of {{stage}} expired",
     ]
 
+    /// Parsed once. The templates are constants of this file, so one that does not parse is a programming error.
+    private static let parsed: [String: MustacheTemplate] = {
+        var parsed: [String: MustacheTemplate] = [:]
+        for (prefix, texts) in [("subject", subjects), ("body", bodies), ("activity", activities)] {
+            for (kind, text) in texts {
+                parsed["\(prefix).\(kind.rawValue)"] = try! MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+            }
+        }
+        return parsed
+    }()
+
+    private static let dates = Date.FormatStyle(date: .long, time: .shortened, timeZone: TimeZone(identifier: "UTC")!)
+
     static func subject(_ kind: NotificationKind, _ approval: Approval) -> String {
-        render(subjects[kind]!, approval, link: nil)
+        render("subject", kind, approval, link: nil)
     }
 
     static func body(_ kind: NotificationKind, _ approval: Approval, link: String) -> String {
-        render(bodies[kind]!, approval, link: link)
+        render("body", kind, approval, link: link)
     }
 
     static func activity(_ kind: NotificationKind, _ approval: Approval) -> String {
-        render(activities[kind]!, approval, link: nil)
+        render("activity", kind, approval, link: nil)
     }
 
-    private static func render(_ text: String, _ approval: Approval, link: String?) -> String {
-        // The templates are constants of this file, so a template that does not parse is a programming error.
-        let template = try! MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
-        let dates = Date.FormatStyle(date: .long, time: .shortened, timeZone: TimeZone(identifier: "UTC")!)
+    private static func render(_ part: String, _ kind: NotificationKind, _ approval: Approval, link: String?) -> String {
         var context: [String: Any] = [
             "project": approval.projectID, "stage": approval.stage, "type": approval.approvalType.rawValue,
             "summary": approval.summary, "state": approval.state.rawValue.replacingOccurrences(of: "_", with: " "),
@@ -91,6 +101,6 @@ enum NotificationTexts {
         ]
         if let link { context["link"] = link }
         if let expiresAt = approval.expiresAt { context["expires"] = expiresAt.formatted(dates) + " UTC" }
-        return template.render(context)
+        return parsed["\(part).\(kind.rawValue)"]!.render(context)
     }
 }

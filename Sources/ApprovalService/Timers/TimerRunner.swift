@@ -13,21 +13,12 @@ struct TimerRunner: Sendable {
     var idleCheck: Duration = .seconds(30)
 
     func run() async {
-        while !Task.isCancelled {
-            let wait: Duration
-            do {
-                wait = try await fireDue()
-            } catch {
-                logger.error("timers not fired; will retry", metadata: ["error": "\(error)"])
-                wait = .seconds(1)
-            }
-            await signal.wait(timeout: wait)
-        }
+        await DueWork.run(signal: signal, idleCheck: idleCheck, logger: logger, what: "firing timers") { try await fireDue() }
     }
 
-    /// Fires what is due; returns how long until the next timer.
+    /// Fires what is due; returns when the next timer is.
     @discardableResult
-    func fireDue(now: Date = Date()) async throws -> Duration {
+    func fireDue(now: Date = Date()) async throws -> Date? {
         let due = try await database.read { db in
             try TimerRecord.filter(Column("firedAt") == nil && Column("dueAt") <= now).order(Column("dueAt")).limit(64).fetchAll(db)
         }
@@ -35,10 +26,8 @@ struct TimerRunner: Sendable {
             try await approvals.fire(timer, now: now)
             logger.info("timer fired", metadata: ["approval_id": "\(timer.approvalID)", "kind": "\(timer.kind.rawValue)"])
         }
-        let next = try await database.read { db in
+        return try await database.read { db in
             try Date.fetchOne(db, TimerRecord.filter(Column("firedAt") == nil).select(min(Column("dueAt"))))
         }
-        guard let next else { return idleCheck }
-        return .milliseconds(Int(max(0.01, min(next.timeIntervalSinceNow, idleCheck.seconds)) * 1000))
     }
 }

@@ -1,5 +1,4 @@
 import Contracts
-import Foundation
 import Logging
 import ServiceKit
 
@@ -43,9 +42,7 @@ actor ChunkStreamer {
     func finish(with result: OutgoingMessage) async {
         while let sending { await sending.value }
         var message = result
-        // The same envelope, as its own publish: the broker-level id must differ from the event's.
         (message.exchange, message.routingKey, message.mandatory) = (Exchange.default, queue, false)
-        message.messageID = UUID().uuidString
         do {
             try await bus.publish(message)
         } catch {

@@ -10,6 +10,8 @@ struct LaneMetrics: Sendable {
     let rateLimited: Counter
     let latency: Metrics.Timer
     let inFlight: Meter
+    /// Requests waiting in the lane's queue.
+    let depth: Gauge
 
     init(provider: String) {
         let dimensions = [("provider", provider)]
@@ -21,6 +23,7 @@ struct LaneMetrics: Sendable {
         rateLimited = Counter(label: "aiwf_provider_rate_limited_total", dimensions: dimensions)
         latency = Metrics.Timer(label: "aiwf_provider_latency_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         inFlight = Meter(label: "aiwf_provider_in_flight", dimensions: dimensions)
+        depth = Gauge(label: "aiwf_provider_lane_depth", dimensions: [("lane", provider)])
     }
 
     /// One set per provider name.

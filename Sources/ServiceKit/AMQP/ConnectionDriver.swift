@@ -220,7 +220,8 @@ final class ConnectionDriver {
             let tag = nextDeliveryTag
             nextDeliveryTag += 1
             unconfirmed[tag] = pending
-            tagByMessageID[pending.message.messageID] = tag
+            // Only a mandatory publish can come back as basic.return, and the return names it by message id.
+            if pending.message.mandatory { tagByMessageID[pending.message.messageID] = tag }
         }
     }
 
@@ -228,7 +229,7 @@ final class ConnectionDriver {
         let tags = multiple ? unconfirmed.keys.filter { $0 <= deliveryTag } : [deliveryTag]
         for tag in tags {
             guard let pending = unconfirmed.removeValue(forKey: tag) else { continue }
-            tagByMessageID[pending.message.messageID] = nil
+            if tagByMessageID[pending.message.messageID] == tag { tagByMessageID[pending.message.messageID] = nil }
             if returnedTags.remove(tag) != nil {
                 pending.waiter.settle(AMQPError.unroutable(exchange: pending.message.exchange, routingKey: pending.message.routingKey))
             } else if acknowledged {

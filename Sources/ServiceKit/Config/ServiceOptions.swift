@@ -21,15 +21,20 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// A setting's value: the flag when given, else the environment variable when set and not empty.
+    public static func pick(
+        _ flag: String?, _ variable: String, in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Resolves flag > environment variable > default, and checks every value.
     public func resolve(
         service: String,
         defaultPort: Int,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> ServiceConfiguration {
-        func pick(_ flag: String?, _ variable: String) -> String? {
-            flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
-        }
+        func pick(_ flag: String?, _ variable: String) -> String? { Self.pick(flag, variable, in: environment) }
         let urlText = pick(amqpURL, "AIWF_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/"
         let url: AMQPURL
         do {

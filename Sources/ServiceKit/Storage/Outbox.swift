@@ -167,12 +167,3 @@ public final class Outbox: Service, Sendable {
         if removed > 0 { logger.debug("pruned inbox", metadata: ["removed": "\(removed)"]) }
     }
 }
-
-extension Outbox {
-    /// Whether `consumer` already handled `messageID`: lets a handler skip expensive work before it starts.
-    public static func wasHandled(messageID: String, consumer: String, in database: any DatabaseReader) async throws -> Bool {
-        try await database.read { db in
-            try InboxRecord.filter(Column("messageID") == messageID && Column("consumer") == consumer).fetchCount(db) > 0
-        }
-    }
-}
