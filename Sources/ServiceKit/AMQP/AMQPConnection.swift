@@ -21,6 +21,15 @@ public struct AMQPConnectionOptions: Sendable {
     public var maximumBackoff: Duration = .seconds(5)
     /// How long `close()` waits for unconfirmed publishes.
     public var closeTimeout: Duration = .seconds(5)
+    /// How long opening the TCP connection may take.
+    public var connectTimeout: Duration = .seconds(5)
+    /// How long a `publish` waits for the broker's confirm (also while the broker is unreachable) before it throws
+    /// ``AMQPError/Code/timedOut``.
+    public var publishTimeout: Duration = .seconds(30)
+    /// How often one message is sent before it fails, when each time the channel is lost before its confirm.
+    public var maximumPublishAttempts = 5
+    /// The largest body sent; larger ones fail with ``AMQPError/Code/invalidMessage`` (RabbitMQ's default limit).
+    public var maximumMessageBytes = 128 * 1024 * 1024
     /// Reconnect after the connection broke. Without it a broken connection ends like a closed one: for holders of
     /// an exclusive consumer (a lock), which must learn that they lost it.
     public var reconnects = true
@@ -91,6 +100,9 @@ public final class AMQPConnection: Sendable {
         thread.name = "amqp-\(connection.options.name)"
         thread.start()
     }
+
+    /// Which incarnation of the connection is up; it grows with every reconnect.
+    var generation: UInt64 { status.withLock { $0.generation } }
 
     /// Whether the connection is up right now.
     public var isConnected: Bool { status.withLock { $0.connected } }
@@ -174,16 +186,30 @@ public final class AMQPConnection: Sendable {
 
     /// Publishes messages in order, pipelined, and returns once the broker confirmed all of them.
     /// The first failure is thrown after every message was settled.
+    ///
+    /// Waits at most ``AMQPConnectionOptions/publishTimeout`` (then throws ``AMQPError/Code/timedOut``) and ends at
+    /// once when the calling task is cancelled; messages not sent by then are not sent at all.
     public func publish(_ messages: [OutgoingMessage]) async throws {
         guard !messages.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            submit(
-                Job(
-                    needsConnection: false,
-                    run: { driver in driver.enqueue(messages, continuation: continuation) },
-                    fail: { continuation.resume(throwing: $0) }
+        let deadline = ContinuousClock.now + options.publishTimeout
+        let waiter = Mutex<PublishWaiter?>(nil)
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let publish = PublishWaiter(count: messages.count) { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                }
+                waiter.withLock { $0 = publish }
+                if Task.isCancelled { publish.abandon(CancellationError()) }
+                submit(
+                    Job(
+                        needsConnection: false,
+                        run: { driver in driver.enqueue(messages, waiter: publish, deadline: deadline) },
+                        fail: { publish.abandon($0) }
+                    )
                 )
-            )
+            }
+        } onCancel: {
+            waiter.withLock { $0 }?.abandon(CancellationError())
         }
     }
 
@@ -216,19 +242,33 @@ public final class AMQPConnection: Sendable {
 
     /// Subscribes a consumer whose deliveries are handed to `registration.deliver` on the owning thread;
     /// for handlers as cheap as resuming a continuation.
+    ///
+    /// Waits until the broker accepted the subscription; a cancelled caller stops waiting (and the consumer goes).
     func subscribe(_ registration: ConsumerRegistration) async throws {
-        try await withCheckedThrowingContinuation { (subscribed: CheckedContinuation<Void, any Error>) in
-            submit(
-                Job(
-                    needsConnection: false,
-                    run: { driver in driver.add(registration, subscribed: subscribed) },
-                    fail: { error in
-                        registration.finish(error)
-                        subscribed.resume(throwing: error)
-                    }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (subscribed: CheckedContinuation<Void, any Error>) in
+                submit(
+                    Job(
+                        needsConnection: false,
+                        run: { driver in driver.add(registration, subscribed: subscribed) },
+                        fail: { error in
+                            registration.finish(error)
+                            subscribed.resume(throwing: error)
+                        }
+                    )
                 )
-            )
+                // A cancellation that came before the job was submitted found nothing to cancel yet.
+                if Task.isCancelled { cancelSoon(consumerID: registration.id) }
+            }
+        } onCancel: {
+            cancelSoon(consumerID: registration.id)
         }
+    }
+
+    /// Subscribes a consumer without waiting for the broker's answer. Jobs run in order, so whatever is published
+    /// through this connection afterwards goes out after the subscription (as direct reply-to requires).
+    func register(_ registration: ConsumerRegistration) {
+        submit(Job(needsConnection: false, run: { driver in driver.add(registration, subscribed: nil) }, fail: registration.finish))
     }
 
     /// A consumer identifier unique within this connection.

@@ -1,8 +1,9 @@
 /// An error from the AMQP runtime, with a message that says what happened and what to check.
 public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What kind of failure this is; compare against the static members.
-    public struct Code: Hashable, Sendable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate let rawValue: String
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.
@@ -27,6 +28,14 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
     static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }
     public static var closed: AMQPError { AMQPError(code: .closed, message: "the connection was closed by this process") }
     static func invalidURL(_ message: String) -> AMQPError { AMQPError(code: .invalidURL, message: message) }
+    static func invalidMessage(_ message: String) -> AMQPError { AMQPError(code: .invalidMessage, message: message) }
+    static func unknownExchange(_ exchange: String) -> AMQPError {
+        AMQPError(
+            code: .unknownExchange,
+            message: "exchange '\(exchange)' does not exist on the broker; declare it first or publish to one that does"
+        )
+    }
+    static func timedOut(_ message: String) -> AMQPError { AMQPError(code: .timedOut, message: message) }
 }
 
 extension AMQPError.Code {
@@ -45,4 +54,14 @@ extension AMQPError.Code {
     public static let closed = Self(rawValue: "closed")
     /// The AMQP URL could not be read.
     public static let invalidURL = Self(rawValue: "invalid-url")
+    /// The message cannot be sent as it is (a name longer than AMQP allows, a body over the size limit); sending it
+    /// again would fail the same way.
+    public static let invalidMessage = Self(rawValue: "invalid-message")
+    /// The message names an exchange the broker does not have.
+    public static let unknownExchange = Self(rawValue: "unknown-exchange")
+    /// The broker did not take the message in time (it is unreachable or blocks publishers).
+    public static let timedOut = Self(rawValue: "timed-out")
+
+    /// Whether the same message can succeed when sent again later.
+    public var isPermanent: Bool { self == .invalidMessage || self == .unknownExchange }
 }

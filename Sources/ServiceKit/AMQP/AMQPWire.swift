@@ -24,6 +24,8 @@ enum InboundEvent {
     case delivery(AMQPDelivery)
     case confirm(deliveryTag: UInt64, multiple: Bool, acknowledged: Bool)
     case returned(messageID: String?)
+    /// The broker closed one channel (the close is answered already); the connection stays usable.
+    case channelClosed(channel: UInt16, reason: String)
 }
 
 /// One librabbitmq connection and every raw C call the runtime makes.
@@ -44,7 +46,9 @@ final class AMQPWire {
     }
 
     /// Opens a TCP connection, logs in and names the connection after `name`.
-    static func connect(to url: AMQPURL, name: String, heartbeatSeconds: Int) throws(AMQPError) -> AMQPWire {
+    static func connect(
+        to url: AMQPURL, name: String, heartbeatSeconds: Int, timeout: Duration = .seconds(5)
+    ) throws(AMQPError) -> AMQPWire {
         guard let state = amqp_new_connection() else {
             throw .connectionFailed("librabbitmq could not allocate a connection")
         }
@@ -52,7 +56,8 @@ final class AMQPWire {
             amqp_destroy_connection(state)
             throw .connectionFailed("librabbitmq could not allocate a TCP socket")
         }
-        var connectTimeout = timeval(tv_sec: 5, tv_usec: 0)
+        let timeoutMicroseconds = max(timeout.microseconds, 1_000)
+        var connectTimeout = timeval(tv_sec: Int(timeoutMicroseconds / 1_000_000), tv_usec: Int(timeoutMicroseconds % 1_000_000))
         let status = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
@@ -120,6 +125,20 @@ final class AMQPWire {
         try check("bind queue '\(binding.queue)' to '\(binding.exchange)' with '\(binding.routingKey)'", channel: channel)
     }
 
+    /// Whether an exchange exists: a passive declare, which the broker answers by closing the channel with 404 when
+    /// it does not.
+    func exchangeExists(_ exchange: String, on channel: UInt16) throws(AMQPError) -> Bool {
+        withBytes([exchange, "direct"]) { bytes in
+            _ = amqp_exchange_declare(state, channel, bytes[0], bytes[1], 1, 0, 0, 0, amqp_table_t())
+        }
+        do {
+            try check("look up exchange '\(exchange)'", channel: channel)
+            return true
+        } catch where error.code == .channelClosed && error.message.contains("404") {
+            throw AMQPError.unknownExchange(exchange)
+        }
+    }
+
     /// Removes every ready message from a queue and returns how many there were.
     func purge(_ queue: String, on channel: UInt16) throws(AMQPError) -> Int {
         let count = withBytes([queue]) { bytes in amqp_queue_purge(state, channel, bytes[0])?.pointee.message_count }
@@ -179,6 +198,29 @@ final class AMQPWire {
 
     // MARK: Publishing
 
+    /// The longest short string AMQP 0-9-1 can carry: exchange and queue names, routing keys, message properties.
+    static let maximumShortString = 255
+
+    /// Why the broker would refuse `message` (or the library could not even frame it), or `nil` when it can be sent.
+    /// Checked before anything reaches the socket: a frame that fails half-way would break the whole connection.
+    static func problem(with message: OutgoingMessage, maximumBodyBytes: Int) -> String? {
+        let fields: [(String, String?)] = [
+            ("exchange", message.exchange), ("routing key", message.routingKey), ("message id", message.messageID),
+            ("reply-to", message.replyTo), ("correlation id", message.correlationID), ("type", message.type),
+        ]
+        for case let (field, value?) in fields where value.utf8.count > maximumShortString {
+            return "the \(field) is \(value.utf8.count) bytes; AMQP allows at most \(maximumShortString)"
+        }
+        if let expiration = message.expirationMilliseconds, expiration < 0 {
+            return "the expiration is negative (\(expiration) ms)"
+        }
+        if message.body.count > maximumBodyBytes {
+            return "the body is \(message.body.count) bytes; the limit is \(maximumBodyBytes)"
+        }
+        return nil
+    }
+
+    /// Sends one message; check it with ``problem(with:maximumBodyBytes:)`` first.
     func publish(_ message: OutgoingMessage, on channel: UInt16) throws(AMQPError) {
         let strings = [
             message.exchange, message.routingKey, message.messageID, "application/json",
@@ -289,7 +331,8 @@ final class AMQPWire {
             let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
             var closeOK = amqp_channel_close_ok_t(dummy: 0)
             amqp_send_method(state, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
-            broken = broken ?? "the broker closed channel \(frame.channel): \(close.reply_code) \(Self.string(close.reply_text))"
+            return .channelClosed(
+                channel: frame.channel, reason: "the broker closed channel \(frame.channel): \(close.reply_code) \(Self.string(close.reply_text))")
         case AMQP_CONNECTION_CLOSE_METHOD:
             let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
             var closeOK = amqp_connection_close_ok_t(dummy: 0)

@@ -1,5 +1,4 @@
 import CRabbit
-import DequeModule
 import Foundation
 import Logging
 import Metrics
@@ -15,12 +14,10 @@ final class ConnectionDriver {
     private var deferred: [AMQPConnection.Job] = []
     private var topologies: [Topology] = []
 
-    // Publishing: messages wait in `outbound` until the window has room, then wait in `unconfirmed`.
-    private var outbound: Deque<PendingPublish> = []
-    private var unconfirmed: [UInt64: PendingPublish] = [:]
-    private var tagByMessageID: [String: UInt64] = [:]
-    private var returnedTags: Set<UInt64> = []
-    private var nextDeliveryTag: UInt64 = 1
+    private var publishes: PublishTracker
+    /// Exchanges known to exist: the default one, those declared through this connection, those looked up.
+    private var knownExchanges: Set<String> = [""]
+    private var nextExpirySweep = ContinuousClock.now
 
     // Consuming
     private var consumers: [Int: ConsumerState] = [:]
@@ -40,6 +37,7 @@ final class ConnectionDriver {
     init(connection: AMQPConnection) {
         self.connection = connection
         self.reconnects = Counter(label: "aiwf_amqp_reconnects_total", dimensions: [("connection", connection.options.name)])
+        self.publishes = PublishTracker(window: connection.options.publishWindow, maximumAttempts: connection.options.maximumPublishAttempts)
     }
 
     // MARK: Loop
@@ -49,6 +47,7 @@ final class ConnectionDriver {
         while true {
             let (jobs, stopRequested) = takeMailbox()
             jobs.forEach(execute)
+            expireLatePublishes()
             if stopRequested {
                 shutDown()
                 return
@@ -100,6 +99,14 @@ final class ConnectionDriver {
         }
     }
 
+    /// Tells callers whose publish deadline passed, at most four times a second.
+    private func expireLatePublishes() {
+        let now = ContinuousClock.now
+        guard now >= nextExpirySweep else { return }
+        nextExpirySweep = now + .milliseconds(250)
+        publishes.expire(now: now)
+    }
+
     private func waitForInput(on wire: AMQPWire) {
         var descriptors = [
             pollfd(fd: wire.socketDescriptor, events: Int16(POLLIN), revents: 0),
@@ -118,7 +125,8 @@ final class ConnectionDriver {
 
     private func connect() -> Bool {
         do {
-            let wire = try AMQPWire.connect(to: options.url, name: options.name, heartbeatSeconds: options.heartbeatSeconds)
+            let wire = try AMQPWire.connect(
+                to: options.url, name: options.name, heartbeatSeconds: options.heartbeatSeconds, timeout: options.connectTimeout)
             try wire.openChannel(Self.publishChannel)
             try wire.enableConfirms(on: Self.publishChannel)
             try wire.openChannel(Self.adminChannel)
@@ -150,8 +158,12 @@ final class ConnectionDriver {
             wire = nil
             connection.mailbox.withLock { $0.stopRequested = true }
             let lost = AMQPError.connectionLost(reason)
-            for state in consumers.values { state.registration.finish(lost) }
+            for state in consumers.values {
+                state.registration.finish(lost)
+                state.subscribed?.resume(throwing: lost)
+            }
             consumers = [:]
+            publishes.channelLost(reason: reason)
             return
         }
         logger.warning("connection to RabbitMQ lost; reconnecting", metadata: ["reason": "\(reason)"])
@@ -160,14 +172,8 @@ final class ConnectionDriver {
         connection.setConnected(false)
         consumerIDByTag = [:]
         for id in consumers.keys { consumers[id]?.consumerTag = nil }
-        // Unconfirmed messages may or may not have reached a queue: send them again (at least once).
-        for tag in unconfirmed.keys.sorted(by: >) {
-            if let pending = unconfirmed[tag] { outbound.prepend(pending) }
-        }
-        unconfirmed = [:]
-        tagByMessageID = [:]
-        returnedTags = []
-        nextDeliveryTag = 1
+        // Unconfirmed messages may or may not have reached a queue: send them again (at least once, bounded).
+        publishes.channelLost(reason: reason)
     }
 
     // MARK: Topology and admin
@@ -179,7 +185,10 @@ final class ConnectionDriver {
     }
 
     private func declare(_ topology: Topology, using wire: AMQPWire) throws(AMQPError) {
-        for exchange in topology.exchanges { try wire.declare(exchange, on: Self.adminChannel) }
+        for exchange in topology.exchanges {
+            try wire.declare(exchange, on: Self.adminChannel)
+            knownExchanges.insert(exchange.name)
+        }
         for queue in topology.queues { try wire.declare(queue, on: Self.adminChannel) }
         for binding in topology.bindings { try wire.bind(binding, on: Self.adminChannel) }
     }
@@ -201,49 +210,72 @@ final class ConnectionDriver {
 
     // MARK: Publishing
 
-    func enqueue(_ messages: [OutgoingMessage], continuation: CheckedContinuation<Void, any Error>) {
-        let waiter = PublishWaiter(count: messages.count, continuation: continuation)
+    func enqueue(_ messages: [OutgoingMessage], waiter: PublishWaiter, deadline: ContinuousClock.Instant) {
         for message in messages {
-            outbound.append(PendingPublish(message: message, waiter: waiter))
+            publishes.enqueue(PendingPublish(message: message, waiter: waiter, deadline: deadline))
         }
     }
 
+    /// Sends what the window has room for. A message the broker would refuse fails alone, before it is sent.
     private func flushOutbound() {
         guard let wire, wire.broken == nil else { return }
-        while unconfirmed.count < options.publishWindow, let pending = outbound.popFirst() {
+        while let pending = publishes.next() {
+            if let problem = AMQPWire.problem(with: pending.message, maximumBodyBytes: options.maximumMessageBytes) {
+                pending.waiter.settle(AMQPError.invalidMessage(problem))
+                continue
+            }
             do {
+                try checkExchange(pending.message.exchange, using: wire)
                 try wire.publish(pending.message, on: Self.publishChannel)
+            } catch where error.code == .unknownExchange {
+                pending.waiter.settle(error)
+                continue
             } catch {
-                outbound.prepend(pending)
+                publishes.putBack(pending)
                 return
             }
-            let tag = nextDeliveryTag
-            nextDeliveryTag += 1
-            unconfirmed[tag] = pending
-            // Only a mandatory publish can come back as basic.return, and the return names it by message id.
-            if pending.message.mandatory { tagByMessageID[pending.message.messageID] = tag }
+            publishes.sent(pending)
         }
     }
 
-    private func confirm(_ deliveryTag: UInt64, multiple: Bool, acknowledged: Bool) {
-        let tags = multiple ? unconfirmed.keys.filter { $0 <= deliveryTag } : [deliveryTag]
-        for tag in tags {
-            guard let pending = unconfirmed.removeValue(forKey: tag) else { continue }
-            if tagByMessageID[pending.message.messageID] == tag { tagByMessageID[pending.message.messageID] = nil }
-            if returnedTags.remove(tag) != nil {
-                pending.waiter.settle(AMQPError.unroutable(exchange: pending.message.exchange, routingKey: pending.message.routingKey))
-            } else if acknowledged {
-                pending.waiter.settle(nil)
-            } else {
-                pending.waiter.settle(
-                    AMQPError.nacked("the broker refused message \(pending.message.messageID) for '\(pending.message.exchange)'"))
-            }
+    /// Publishing to a missing exchange makes the broker close the channel, taking every unconfirmed message with it;
+    /// an exchange not declared through this connection is looked up once on the admin channel instead.
+    private func checkExchange(_ exchange: String, using wire: AMQPWire) throws(AMQPError) {
+        guard !knownExchanges.contains(exchange), !exchange.hasPrefix("amq.") else { return }
+        do {
+            _ = try onAdminChannel { wire, channel in try wire.exchangeExists(exchange, on: channel) }
+        } catch let error as AMQPError {
+            // A passive declare of a missing exchange is answered by closing the channel.
+            if error.code == .channelClosed || error.code == .unknownExchange { adminChannelOpen = false }
+            throw error
+        } catch {
+            throw AMQPError.connectionLost("\(error)")
+        }
+        knownExchanges.insert(exchange)
+    }
+
+    /// The broker closed the publishing channel (a refusal of one message): open it again, send the unconfirmed
+    /// messages again within their attempts, and subscribe again whoever consumed on it. The connection stays up.
+    private func reopenPublishChannel(reason: String, using wire: AMQPWire) {
+        logger.warning("the broker closed the publishing channel; opening it again", metadata: ["reason": "\(reason)"])
+        publishes.channelLost(reason: reason)
+        do {
+            try wire.openChannel(Self.publishChannel)
+            try wire.enableConfirms(on: Self.publishChannel)
+        } catch {
+            wire.markBroken("reopening the publishing channel failed: \(error)")
+            return
+        }
+        for (id, state) in consumers where state.registration.onPublishChannel {
+            if let tag = state.consumerTag { consumerIDByTag[tag] = nil }
+            consumers[id]?.consumerTag = nil
+            subscribe(id)
         }
     }
 
     // MARK: Consuming
 
-    func add(_ registration: ConsumerRegistration, subscribed: CheckedContinuation<Void, any Error>) {
+    func add(_ registration: ConsumerRegistration, subscribed: CheckedContinuation<Void, any Error>?) {
         consumers[registration.id] = ConsumerState(registration: registration, subscribed: subscribed)
         if wire != nil { subscribe(registration.id) }
     }
@@ -332,12 +364,24 @@ final class ConnectionDriver {
                     wire.reject(delivery.deliveryTag, on: delivery.channel, requeue: true)
                 }
             case .confirm(let tag, let multiple, let acknowledged):
-                confirm(tag, multiple: multiple, acknowledged: acknowledged)
+                publishes.confirm(tag, multiple: multiple, acknowledged: acknowledged)
                 flushOutbound()
             case .returned(let messageID):
-                if let messageID, let tag = tagByMessageID[messageID] { returnedTags.insert(tag) }
+                publishes.returned(messageID: messageID)
+            case .channelClosed(let channel, let reason):
+                channelClosed(channel, reason: reason, using: wire)
             }
             if wire.broken != nil { return }
+        }
+    }
+
+    /// A channel the broker closed: the publishing and admin channels are opened again; a consumer's channel held
+    /// deliveries whose tags now mean nothing, so the connection starts afresh (every delivery is requeued).
+    private func channelClosed(_ channel: UInt16, reason: String, using wire: AMQPWire) {
+        switch channel {
+        case Self.publishChannel: reopenPublishChannel(reason: reason, using: wire)
+        case Self.adminChannel: adminChannelOpen = false
+        default: wire.markBroken(reason)
         }
     }
 
@@ -346,7 +390,7 @@ final class ConnectionDriver {
     private func shutDown() {
         for id in consumers.keys.sorted() { cancel(consumerID: id) }
         let deadline = ContinuousClock.now + options.closeTimeout
-        while let wire, wire.broken == nil, !(outbound.isEmpty && unconfirmed.isEmpty), ContinuousClock.now < deadline {
+        while let wire, wire.broken == nil, !publishes.isIdle, ContinuousClock.now < deadline {
             flushOutbound()
             if !wire.hasBufferedInput { waitForInput(on: wire) }
             pumpInbound(limit: 512)
@@ -354,13 +398,11 @@ final class ConnectionDriver {
         wire?.close()
         wire = nil
         connection.setConnected(false)
-        let leftover = Array(outbound) + Array(unconfirmed.values)
+        let leftover = publishes.removeAll()
         if !leftover.isEmpty {
             logger.error("closing with unconfirmed publishes", metadata: ["count": "\(leftover.count)"])
         }
         leftover.forEach { $0.waiter.settle(AMQPError.closed) }
-        outbound = []
-        unconfirmed = [:]
         let (jobs, waiters) = connection.mailbox.withLock { box in
             box.stopped = true
             defer {
@@ -382,29 +424,4 @@ private struct ConsumerState {
     var subscribed: CheckedContinuation<Void, any Error>?
     var channel: UInt16 = 0
     var consumerTag: String?
-}
-
-/// A message waiting to be sent or confirmed.
-private struct PendingPublish {
-    let message: OutgoingMessage
-    let waiter: PublishWaiter
-}
-
-/// Resumes a publishing caller once every message of its call is settled.
-private final class PublishWaiter {
-    private var remaining: Int
-    private var firstError: (any Error)?
-    private let continuation: CheckedContinuation<Void, any Error>
-
-    init(count: Int, continuation: CheckedContinuation<Void, any Error>) {
-        self.remaining = count
-        self.continuation = continuation
-    }
-
-    func settle(_ error: (any Error)?) {
-        if firstError == nil { firstError = error }
-        remaining -= 1
-        guard remaining == 0 else { return }
-        if let firstError { continuation.resume(throwing: firstError) } else { continuation.resume() }
-    }
 }

@@ -54,6 +54,12 @@ public final class AMQPBus: MessageBus {
         let processor = DeliveryProcessor(queue: queue, policy: options.policy, logger: logger, handler: handler)
         let connection = consumer
         @Sendable func handle(_ delivery: AMQPDelivery) async {
+            // Buffered before a reconnect: the broker has given it to a consumer again already, so handling it here
+            // would do its work twice (and pay a provider twice).
+            guard connection.stillHolds(delivery) else {
+                logger.debug("delivery dropped: its connection was lost", metadata: ["queue": "\(queue)"])
+                return
+            }
             let outcome = await processor.process(
                 body: delivery.body, routingKey: delivery.routingKey, redelivered: delivery.redelivered,
                 replyTo: delivery.replyTo
@@ -91,7 +97,7 @@ public final class AMQPBus: MessageBus {
     }
 
     public func request(_ message: OutgoingMessage, timeout: Duration) async throws -> Data {
-        try await startReplyConsumer()
+        startReplyConsumer()
         var message = message
         message.replyTo = Self.directReplyTo
         message.mandatory = true
@@ -103,8 +109,9 @@ public final class AMQPBus: MessageBus {
         }
     }
 
-    /// Subscribes to direct reply-to once; the subscription is renewed by the connection after a reconnect.
-    private func startReplyConsumer() async throws {
+    /// Subscribes to direct reply-to once, without waiting (a request's deadline covers everything it waits for);
+    /// the subscription is renewed by the connection after a reconnect.
+    private func startReplyConsumer() {
         guard
             replyConsumerStarted.withLock({ started in
                 defer { started = true }
@@ -112,14 +119,17 @@ public final class AMQPBus: MessageBus {
             })
         else { return }
         let replies = self.replies
-        try await requester.subscribe(
+        let logger = self.logger
+        requester.register(
             ConsumerRegistration(
                 id: requester.makeConsumerID(), queue: Self.directReplyTo, prefetch: 0, noAck: true,
                 onPublishChannel: true,
                 deliver: { delivery in
                     if let correlationID = delivery.correlationID { replies.deliver(delivery.body, correlationID: correlationID) }
                 },
-                finish: { _ in }
+                finish: { error in
+                    if let error { logger.error("the broker refused the reply consumer", metadata: ["error": "\(error)"]) }
+                }
             )
         )
     }

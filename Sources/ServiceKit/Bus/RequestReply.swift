@@ -81,7 +81,8 @@ final class ReplyWaiters: Sendable {
         send: @escaping @Sendable () async throws -> Void
     ) async throws -> Data {
         entries.withLock { $0[correlationID] = .reserved }
-        return try await withThrowingTaskGroup(of: Data.self) { group in
+        // The deadline covers sending too: a publish that waits for an unreachable broker counts against it.
+        return try await withThrowingTaskGroup(of: Data?.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {
                     try await withCheckedThrowingContinuation { continuation in
@@ -106,12 +107,18 @@ final class ReplyWaiters: Sendable {
             }
             group.addTask {
                 try await send()
+                return nil
+            }
+            group.addTask {
                 try await Task.sleep(for: timeout)
                 throw RequestTimeoutError(routingKey: routingKey, timeout: timeout)
             }
             defer { group.cancelAll() }
             do {
-                return try await group.next()!
+                while let next = try await group.next() {
+                    if let reply = next { return reply }
+                }
+                throw CancellationError()
             } catch {
                 self.fail(correlationID, with: error)
                 throw error
