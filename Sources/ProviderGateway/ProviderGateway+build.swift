@@ -13,6 +13,7 @@ struct ProviderGateway: Sendable {
     let ledger: AnswerLedger
     let generator: Generator
     let metrics: [String: LaneMetrics]
+    let check: RequestCheck
     let logger: Logger
 
     init(
@@ -20,7 +21,8 @@ struct ProviderGateway: Sendable {
         database: any DatabaseWriter,
         bus: any MessageBus,
         logger: Logger,
-        httpClient: HTTPClient = .shared,
+        /// One client for every provider (tests); by default each connect timeout gets its own shared client.
+        httpClient: HTTPClient? = nil,
         gate: any CallGate = OpenGate(),
         clients overrides: [String: any ProviderClient] = [:]
     ) {
@@ -29,9 +31,11 @@ struct ProviderGateway: Sendable {
         self.ledger = AnswerLedger(database: database)
         self.logger = logger
         self.metrics = LaneMetrics.make(for: configuration.providers.keys)
+        self.check = RequestCheck(configuration: configuration) { queue in (try? await bus.messageCount(queue: queue)) != nil }
         var clients: [String: any ProviderClient] = [:]
         for (name, provider) in configuration.providers {
-            let poster = JSONPoster(client: httpClient, timeout: provider.requestTimeout)
+            let client = httpClient ?? HTTPClients.shared(connectTimeout: provider.connectTimeout)
+            let poster = JSONPoster(client: client, timeout: provider.requestTimeout)
             switch provider.kind {
             case .openai, .openAICompatible:
                 clients[name] = OpenAIClient(baseURL: provider.baseURL, apiKey: provider.apiKey, poster: poster)
@@ -73,13 +77,24 @@ struct ProviderGateway: Sendable {
         }
     }
 
+    /// Answers one request exactly once: from the ledger when it was answered before, with a `bad_request` failure
+    /// when it breaks the bounds (or does not decode but names its request id), else with the provider's result.
     private func answer(_ message: IncomingMessage, lane: String) async throws {
-        if let answer = try ledger.answer(to: message.header.id) {
+        if let answer = try await ledger.answer(to: message.header.id) {
             try await bus.publish(answer)
             return
         }
-        var request = try message.decode(GenerateContent.self).payload
+        var request: GenerateContent
+        do {
+            request = try message.decode(GenerateContent.self).payload
+        } catch {
+            guard let requestID = RequestCheck.requestID(in: message.body) else { throw error }
+            return try await refuse(message, requestID: requestID, because: "the request does not decode: \(error.reason)")
+        }
         request.provider = request.provider ?? lane
+        if let problem = await check.problem(with: request) {
+            return try await refuse(message, requestID: request.requestID, because: problem)
+        }
         let context = MessageContext(causedBy: message, idempotencyKey: request.requestID)
         let streamer = request.streamTo.map {
             ChunkStreamer(bus: bus, requestID: request.requestID, queue: $0, context: context, logger: logger)
@@ -99,6 +114,16 @@ struct ProviderGateway: Sendable {
             logger.error(
                 "answer published but not recorded in the ledger", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
         }
+    }
+
+    /// Answers `message` with a `bad_request` failure, recorded like any answer, without calling a provider.
+    private func refuse(_ message: IncomingMessage, requestID: String, because problem: String) async throws {
+        logger.warning("request refused", metadata: ["request_id": "\(requestID)", "reason": "\(problem)"])
+        let outcome = GenerationResult.failed(
+            GenerationFailed(requestID: requestID, kind: "bad_request", message: problem, retryable: false, attempts: 0))
+        let answer = try outcome.message(context: MessageContext(causedBy: message, idempotencyKey: requestID))
+        try await bus.publish(answer)
+        try await ledger.record(answer, outcome: outcome, answering: message)
     }
 
     /// Reports each lane's depth (requests waiting) every `interval`, for `/metrics` and the admin page.

@@ -112,6 +112,14 @@ struct ProviderConfiguration: Sendable {
         guard let first = entry.models.keys.sorted().first else {
             throw ProvidersConfigurationError("\(field).models: list at least one model with its prices")
         }
+        for (model, price) in entry.models where price.maxOutputTokens < 1 {
+            throw ProvidersConfigurationError("\(field).models.\(model).max_output_tokens: must be at least 1")
+        }
+        for (model, price) in entry.models where !(price.inputPerMillion.isFinite && price.inputPerMillion >= 0)
+            || !(price.outputPerMillion.isFinite && price.outputPerMillion >= 0)
+        {
+            throw ProvidersConfigurationError("\(field).models.\(model): prices must be 0 or more")
+        }
         models = entry.models
         defaultModel = entry.defaultModel ?? first
         guard models[defaultModel] != nil else {
@@ -139,14 +147,32 @@ struct ProviderConfiguration: Sendable {
     }
 }
 
-/// Prices per million tokens, in US dollars.
+/// Prices per million tokens, in US dollars, and the most a request may ask the model to write.
 struct ModelPrice: Codable, Sendable {
     var inputPerMillion: Double
     var outputPerMillion: Double
+    /// The largest `maxTokens` a request may ask for (`max_output_tokens`; default 32,768).
+    var maxOutputTokens: Int
+
+    static let defaultMaxOutputTokens = 32_768
 
     enum CodingKeys: String, CodingKey {
         case inputPerMillion = "input_per_million"
         case outputPerMillion = "output_per_million"
+        case maxOutputTokens = "max_output_tokens"
+    }
+
+    init(inputPerMillion: Double, outputPerMillion: Double, maxOutputTokens: Int = Self.defaultMaxOutputTokens) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+        self.maxOutputTokens = maxOutputTokens
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        inputPerMillion = try container.decode(Double.self, forKey: .inputPerMillion)
+        outputPerMillion = try container.decode(Double.self, forKey: .outputPerMillion)
+        maxOutputTokens = try container.decodeIfPresent(Int.self, forKey: .maxOutputTokens) ?? Self.defaultMaxOutputTokens
     }
 }
 

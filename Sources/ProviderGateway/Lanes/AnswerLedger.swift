@@ -36,9 +36,9 @@ struct AnswerLedger: Sendable {
 
     /// The answer already published for the request message `messageID`, if any.
     ///
-    /// A synchronous read: an indexed lookup takes microseconds, far less than a hop to the database's queue.
-    func answer(to messageID: UUID) throws -> OutgoingMessage? {
-        try database.read { db in try AnswerRecord.fetchOne(db, key: messageID.uuidString) }?.message
+    /// Read on the database's own queue, so a slow disk never blocks a thread of the cooperative pool.
+    func answer(to messageID: UUID) async throws -> OutgoingMessage? {
+        try await database.read { db in try AnswerRecord.fetchOne(db, key: messageID.uuidString) }?.message
     }
 
     /// Records `answer` to `request`.

@@ -52,21 +52,19 @@ struct Generator: Sendable {
                 continue
             }
             let model = position == 0 ? (request.model ?? provider.defaultModel) : provider.defaultModel
-            let releaseSlot: @Sendable () async -> Void
-            do {
-                releaseSlot = try await gate.slot(name)
-            } catch {
-                let failure = ProviderFailure(kind: .server, message: "no concurrency slot for \(name): \(error)")
-                return .failed(self.failure(request, failure, attempts: attempts, retryable: true))
-            }
-            let outcome = await attempt(
+            if let outcome = await attempt(
                 request, provider: provider, client: client, model: model, started: started, onText: onText, attempts: &attempts,
                 lastFailure: &lastFailure)
-            await releaseSlot()
-            if let outcome { return outcome }
+            {
+                return outcome
+            }
         }
         return .failed(failure(request, lastFailure, attempts: attempts, retryable: true))
     }
+
+    /// The longest wait between two attempts that a request sits out here; a provider that asks for more gets the
+    /// request back to its sender as a retryable failure, to be sent again later from a durable timer.
+    static let maximumRetryWait: Duration = .seconds(60)
 
     /// Tries one provider up to its attempt limit; `nil` means: go on with the next in the chain.
     private func attempt(
@@ -82,27 +80,50 @@ struct Generator: Sendable {
         let name = provider.name
         let completionRequest = CompletionRequest(
             model: model, system: request.system, user: request.user, responseSchema: request.responseSchema,
-            maxTokens: request.maxTokens, temperature: request.temperature
+            // A fallback's model may allow less than the first one: never ask it for more than it writes.
+            maxTokens: request.maxTokens.map { min($0, provider.models[model]?.maxOutputTokens ?? $0) },
+            temperature: request.temperature.map { $0.clamped(to: provider.kind.temperatureRange) }
         )
         let estimate = Self.estimateTokens(completionRequest)
         let metrics = self.metrics[name] ?? LaneMetrics(provider: name)
         for attempt in 1...provider.retry.maxAttempts {
+            // The slot is held for the call alone, never while waiting to try again.
+            let releaseSlot: @Sendable () async -> Void
             do {
-                try await gate.permit(name)
-                try await gate.tokens(name, estimate)
+                releaseSlot = try await withDeadline(request.deadline, "waiting for a concurrency slot of \(name)") {
+                    try await gate.slot(name)
+                }
+                try await withDeadline(request.deadline, "waiting for a request permit of \(name)") {
+                    try await gate.permit(name)
+                    try await gate.tokens(name, estimate)
+                }
+            } catch let error as DeadlineExceededError {
+                return .failed(
+                    GenerationFailed(
+                        requestID: request.requestID, kind: "deadline", message: "\(error)", retryable: false, attempts: attempts))
             } catch {
                 return .failed(
                     failure(
-                        request, ProviderFailure(kind: .server, message: "no request permit for \(name): \(error)"), attempts: attempts,
+                        request, ProviderFailure(kind: .server, message: "no admission to \(name): \(error)"), attempts: attempts,
                         retryable: true))
             }
             attempts += 1
             metrics.requests.increment()
+            let result: Result<Completion, ProviderFailure>
             do {
-                let completion = try await client.complete(completionRequest, onText: Self.textSink(onText, attempt: attempts))
-                health.recordSuccess(name)
+                result = .success(try await client.complete(completionRequest, onText: Self.textSink(onText, attempt: attempts)))
+            } catch {
+                result = .failure(error)
+            }
+            if case .success(let completion) = result {
                 // Settle to the real usage: the overage is paid now, while the slot is still held.
-                try? await gate.tokens(name, completion.tokensIn + completion.tokensOut - estimate)
+                let (used, _) = completion.tokensIn.addingReportingOverflow(completion.tokensOut)
+                try? await gate.tokens(name, used.subtractingSaturated(estimate))
+            }
+            await releaseSlot()
+            switch result {
+            case .success(let completion):
+                health.recordSuccess(name)
                 let elapsed = ContinuousClock.now - started
                 let cost = provider.cost(model: model, tokensIn: completion.tokensIn, tokensOut: completion.tokensOut)
                 metrics.tokensIn.increment(by: completion.tokensIn)
@@ -118,7 +139,7 @@ struct Generator: Sendable {
                         attempts: attempts
                     )
                 )
-            } catch {
+            case .failure(let error):
                 lastFailure = error
                 if error.kind == .rateLimit {
                     metrics.rateLimited.increment()
@@ -144,6 +165,15 @@ struct Generator: Sendable {
                         )
                     )
                 }
+                if delay > Self.maximumRetryWait {
+                    return .failed(
+                        GenerationFailed(
+                            requestID: request.requestID, kind: error.kind.rawValue,
+                            message: "\(name) asks to wait \(delay) before the next attempt, longer than the \(Self.maximumRetryWait) waited here; send the request again later. Last failure: \(error.message)",
+                            retryable: true, attempts: attempts
+                        )
+                    )
+                }
                 metrics.retries.increment()
                 do {
                     try await Task.sleep(for: delay)
@@ -162,8 +192,11 @@ struct Generator: Sendable {
     }
 
     /// Input at about four characters a token, plus the most the answer may use (or a typical answer).
+    /// Saturating: a request's numbers come from outside and must never trap.
     static func estimateTokens(_ request: CompletionRequest) -> Int {
-        ((request.system ?? "").utf8.count + request.user.utf8.count) / 4 + (request.maxTokens ?? 512)
+        let input = ((request.system ?? "").utf8.count + request.user.utf8.count) / 4
+        let (total, overflow) = input.addingReportingOverflow(max(0, request.maxTokens ?? 512))
+        return overflow ? .max : total
     }
 
     private func failure(_ request: GenerateContent, _ error: ProviderFailure, attempts: Int, retryable: Bool) -> GenerationFailed {
@@ -209,4 +242,16 @@ final class LaneHealth: Sendable {
             }
         }
     }
+}
+
+extension Int {
+    /// `self - other`, held at the bounds of `Int` instead of trapping.
+    func subtractingSaturated(_ other: Int) -> Int {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
+    }
+}
+
+extension Comparable {
+    func clamped(to range: ClosedRange<Self>) -> Self { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
 }

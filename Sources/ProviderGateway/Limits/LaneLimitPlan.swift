@@ -38,24 +38,41 @@ struct LaneLimitPlan: Sendable, Equatable {
         configuration.providers.compactMapValues { provider in provider.kind == .local ? nil : LaneLimitPlan(provider: provider) }
     }
 
-    var permitsQueue: String { "provider.\(provider).permits" }
+    /// Named after the bucket's size (its `x-max-length` follows `burst`), so a changed burst is a new queue
+    /// instead of a declaration the broker refuses.
+    var permitsQueue: String { "provider.\(provider).permits.b\(burst)" }
     /// Named after the slot count, so a changed limit starts a fresh set of slots instead of adding to the old one.
     var slotsQueue: String { "provider.\(provider).slots.\(slots)" }
     var seededMarker: String { "provider.\(provider).slots.\(slots).seeded" }
     var lockQueue: String { "provider.\(provider).pacer-lock" }
-    var tokenPermitsQueue: String { "provider.\(provider).token-permits" }
+    var tokenPermitsQueue: String { "provider.\(provider).token-permits.b\(tokenBurst)" }
 
     /// Classic queues on purpose: quorum queues count every requeue toward their delivery limit (eating slots) and
     /// accept several "exclusive" consumers on RabbitMQ 3.10 (every replica would pace).
+    ///
+    /// A bucket of size `B` keeps `B − 1` permits waiting: the pacer's next permit is the `B`-th. With `B` waiting,
+    /// a caller taking the last one just before the pacer's tick would start two calls in one instant, and a window
+    /// would hold `B + 1 + R·W` calls, one more than the token bucket allows (see ``mostCalls(in:)``).
     var topology: Topology {
         var permits = QueueSpec(name: permitsQueue, kind: .classic)
         permits.durable = false
-        permits.maxLength = burst
+        permits.maxLength = burst - 1
         permits.overflow = "drop-head"
         var tokens = QueueSpec(name: tokenPermitsQueue, kind: .classic)
         tokens.durable = false
-        tokens.maxLength = tokenBurst
+        tokens.maxLength = tokenBurst - 1
         tokens.overflow = "drop-head"
-        return Topology(queues: [permits, tokens, QueueSpec(name: slotsQueue, kind: .classic), QueueSpec(name: lockQueue, kind: .classic)])
+        return Topology(queues: [
+            permits, tokens, QueueSpec(name: slotsQueue, kind: .classic), QueueSpec(name: lockQueue, kind: .classic),
+            QueueSpec(name: seededMarker, kind: .classic),
+        ])
+    }
+
+    /// The most calls that can start in any window of length `window`: the permits waiting in the queue at its
+    /// start, plus every permit the pacer issues within it (one per interval, the first possibly at its very start).
+    func mostCalls(in window: Duration) -> Int? {
+        guard let rate = permitsPerSecond else { return nil }
+        let waiting = burst - 1
+        return waiting + Int((window.seconds * rate).rounded(.down)) + 1
     }
 }

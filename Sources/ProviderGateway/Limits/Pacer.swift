@@ -47,19 +47,17 @@ struct Pacer: Sendable {
     }
 
     /// The first holder of the lock for a slot count puts that many slots in place, once.
+    ///
+    /// The slots and the marker that says they are there go out in one broker transaction, so a replica that dies
+    /// half-way leaves neither (the next holder seeds), never a marker without slots or slots without a marker.
     private func seedSlots(_ connection: AMQPConnection) async throws {
-        do {
-            _ = try await connection.messageCount(queue: plan.seededMarker)
-        } catch let error as AMQPError where error.code == .channelClosed {
-            // Marker first: if this replica dies before the slots are out, the lane has fewer slots (slow), never more.
-            try await connection.declare(Topology(queues: [QueueSpec(name: plan.seededMarker)]))
-            try await connection.publish(
-                (0..<plan.slots).map {
-                    OutgoingMessage(exchange: Exchange.default, routingKey: plan.slotsQueue, body: Data("slot \($0)".utf8))
-                }
-            )
-            logger.info("seeded concurrency slots", metadata: ["provider": "\(plan.provider)", "slots": "\(plan.slots)"])
+        guard try await connection.messageCount(queue: plan.seededMarker) == 0 else { return }
+        let slots = (0..<plan.slots).map {
+            OutgoingMessage(exchange: Exchange.default, routingKey: plan.slotsQueue, body: Data("slot \($0)".utf8))
         }
+        let marker = OutgoingMessage(exchange: Exchange.default, routingKey: plan.seededMarker, body: Data("\(plan.slots) slots".utf8))
+        try await connection.publishAtomically(slots + [marker])
+        logger.info("seeded concurrency slots", metadata: ["provider": "\(plan.provider)", "slots": "\(plan.slots)"])
     }
 
     /// One permit every `1/R` seconds on a monotonic schedule. A permit that is late is not made up for: two permits

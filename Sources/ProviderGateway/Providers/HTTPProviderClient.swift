@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ServiceKit
+import Synchronization
 
 /// Sends a JSON body over AsyncHTTPClient and turns every failure into a classified ``ProviderFailure``.
 struct JSONPoster: Sendable {
@@ -87,18 +88,22 @@ struct JSONPoster: Sendable {
         return ProviderFailure(kind: .server, message: "calling \(url) failed: \(error)")
     }
 
-    /// `retry-after-ms` (OpenAI) wins over `retry-after` (seconds or an HTTP date).
+    /// The longest `Retry-After` taken as it is; anything longer (`inf`, `1e20`) counts as this long.
+    static let retryAfterLimit: Duration = .seconds(86_400)
+
+    /// `retry-after-ms` (OpenAI) wins over `retry-after` (seconds or an HTTP date). Values come from outside: any
+    /// number, however large, negative or not a number, is held within `0...retryAfterLimit`.
     static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
         if let milliseconds = headers.first(name: "retry-after-ms").flatMap(Double.init) {
-            return .milliseconds(Int(milliseconds))
+            return .clamped(seconds: milliseconds / 1000, limit: retryAfterLimit)
         }
         guard let value = headers.first(name: "retry-after") else { return nil }
-        if let seconds = Double(value) { return .milliseconds(Int(seconds * 1000)) }
+        if let seconds = Double(value) { return .clamped(seconds: seconds, limit: retryAfterLimit) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return .milliseconds(Int(max(0, date.timeIntervalSinceNow) * 1000))
+        return .clamped(seconds: date.timeIntervalSinceNow, limit: retryAfterLimit)
     }
 }
 
@@ -236,9 +241,19 @@ extension Completion {
     init(_ request: CompletionRequest, content: String, tokensIn: JSONValue?, tokensOut: JSONValue?) {
         self.init(
             content: content,
-            tokensIn: tokensIn?.numberValue.map { Int($0) } ?? LocalProvider.estimateTokens((request.system ?? "") + request.user),
-            tokensOut: tokensOut?.numberValue.map { Int($0) } ?? LocalProvider.estimateTokens(content)
+            tokensIn: tokensIn?.numberValue.flatMap(Self.tokenCount) ?? LocalProvider.estimateTokens((request.system ?? "") + request.user),
+            tokensOut: tokensOut?.numberValue.flatMap(Self.tokenCount) ?? LocalProvider.estimateTokens(content)
         )
+    }
+
+    /// The most tokens one call is believed to use; a reported count past it (or negative, or not a number) is
+    /// not believed and the estimate is used instead.
+    static let maximumReportedTokens = 100_000_000
+
+    /// A provider-reported token count, when it is a plausible whole number.
+    static func tokenCount(_ reported: Double) -> Int? {
+        guard reported.isFinite, reported >= 0, reported <= Double(maximumReportedTokens) else { return nil }
+        return Int(reported)
     }
 }
 
@@ -249,6 +264,23 @@ extension JSONValue {
             return try JSONValue.parse(Data(data.utf8))
         } catch {
             throw ProviderFailure(kind: .malformed, message: "a streamed event is not JSON: \(data.prefix(200))")
+        }
+    }
+}
+
+/// HTTP clients for provider calls, one per connect timeout, kept for the life of the process (a client must be
+/// shut down before it goes away, and these never go).
+enum HTTPClients {
+    private static let clients = Mutex<[Duration: HTTPClient]>([:])
+
+    static func shared(connectTimeout: Duration) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[connectTimeout] { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout.connect = .nanoseconds(connectTimeout.nanoseconds)
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[connectTimeout] = client
+            return client
         }
     }
 }

@@ -89,7 +89,19 @@ struct InstanceGenerator {
         self.topic = topic
     }
 
-    mutating func instance(of schema: JSONValue, name: String) -> JSONValue {
+    /// Bounds on what a schema (which comes from outside) may make this write: list lengths, text lengths, nesting.
+    static let maximumItems = 50
+    static let maximumTextLength = 20_000
+    static let maximumDepth = 32
+
+    /// A count a schema asks for, held within `0...limit`; numbers out of range or not whole never trap.
+    static func count(_ value: JSONValue?, default fallback: Int, limit: Int) -> Int {
+        guard let number = value?.numberValue, number.isFinite else { return fallback }
+        return Int(number.clamped(to: 0...Double(limit)))
+    }
+
+    mutating func instance(of schema: JSONValue, name: String, depth: Int = 0) -> JSONValue {
+        guard depth < Self.maximumDepth else { return .null }
         counter += 1
         if let constant = schema["const"] { return constant }
         if let options = schema["enum"]?.arrayValue, let first = options.first { return first }
@@ -98,16 +110,17 @@ struct InstanceGenerator {
         case "object":
             var members: [String: JSONValue] = [:]
             for (key, subschema) in (schema["properties"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-                members[key] = instance(of: subschema, name: key)
+                members[key] = instance(of: subschema, name: key, depth: depth + 1)
             }
             return .object(members)
         case "array":
-            let minimum = Int(schema["minItems"]?.numberValue ?? 1)
-            let maximum = Int(schema["maxItems"]?.numberValue ?? 3)
+            let minimum = Self.count(schema["minItems"], default: 1, limit: Self.maximumItems)
+            let maximum = Self.count(schema["maxItems"], default: 3, limit: Self.maximumItems)
             let count = min(max(minimum, min(3, maximum)), maximum)
             var items: [JSONValue] = []
             for index in 0..<count {
-                items.append(instance(of: schema["items"] ?? ["type": "string"], name: "\(singular(name)) \(index + 1)"))
+                items.append(
+                    instance(of: schema["items"] ?? ["type": "string"], name: "\(singular(name)) \(index + 1)", depth: depth + 1))
             }
             return .array(items)
         case "integer", "number":
@@ -125,8 +138,8 @@ struct InstanceGenerator {
     }
 
     private func text(for schema: JSONValue, name: String) -> String {
-        let minimum = Int(schema["minLength"]?.numberValue ?? 0)
-        let maximum = schema["maxLength"]?.numberValue.map(Int.init) ?? 2_000
+        let minimum = Self.count(schema["minLength"], default: 0, limit: Self.maximumTextLength)
+        let maximum = Self.count(schema["maxLength"], default: 2_000, limit: Self.maximumTextLength)
         if let pattern = schema["pattern"]?.stringValue {
             return patterned(pattern, name: name, maximum: maximum)
         }

@@ -213,6 +213,12 @@ public final class AMQPConnection: Sendable {
         }
     }
 
+    /// Publishes messages in one AMQP transaction: every one of them is enqueued, or none is (when this process
+    /// dies half-way, say). Slower than ``publish(_:)``; for state that must never be half-written in the broker.
+    public func publishAtomically(_ messages: [OutgoingMessage]) async throws {
+        try await perform { driver in try driver.publishAtomically(messages) }
+    }
+
     /// Subscribes to a queue once connected; deliveries arrive on the returned consumer's stream.
     ///
     /// - Parameters:

@@ -36,6 +36,7 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
         )
     }
     static func timedOut(_ message: String) -> AMQPError { AMQPError(code: .timedOut, message: message) }
+    static func transactionUncertain(_ message: String) -> AMQPError { AMQPError(code: .transactionUncertain, message: message) }
 }
 
 extension AMQPError.Code {
@@ -61,6 +62,9 @@ extension AMQPError.Code {
     public static let unknownExchange = Self(rawValue: "unknown-exchange")
     /// The broker did not take the message in time (it is unreachable or blocks publishers).
     public static let timedOut = Self(rawValue: "timed-out")
+
+    /// The connection broke during a transaction: it may or may not have committed. Look before trying again.
+    public static let transactionUncertain = Self(rawValue: "transaction-uncertain")
 
     /// Whether the same message can succeed when sent again later.
     public var isPermanent: Bool { self == .invalidMessage || self == .unknownExchange }

@@ -92,6 +92,17 @@ final class AMQPWire {
         try check("open channel \(channel)", channel: channel)
     }
 
+    /// Puts a channel in transaction mode: its publishes take effect together at ``commit(on:)``, or not at all.
+    func selectTransactions(on channel: UInt16) throws(AMQPError) {
+        amqp_tx_select(state, channel)
+        try check("start a transaction", channel: channel)
+    }
+
+    func commit(on channel: UInt16) throws(AMQPError) {
+        amqp_tx_commit(state, channel)
+        try check("commit a transaction", channel: channel)
+    }
+
     func enableConfirms(on channel: UInt16) throws(AMQPError) {
         amqp_confirm_select(state, channel)
         try check("enable publisher confirms", channel: channel)
@@ -198,9 +209,6 @@ final class AMQPWire {
 
     // MARK: Publishing
 
-    /// The longest short string AMQP 0-9-1 can carry: exchange and queue names, routing keys, message properties.
-    static let maximumShortString = 255
-
     /// Why the broker would refuse `message` (or the library could not even frame it), or `nil` when it can be sent.
     /// Checked before anything reaches the socket: a frame that fails half-way would break the whole connection.
     static func problem(with message: OutgoingMessage, maximumBodyBytes: Int) -> String? {
@@ -208,8 +216,8 @@ final class AMQPWire {
             ("exchange", message.exchange), ("routing key", message.routingKey), ("message id", message.messageID),
             ("reply-to", message.replyTo), ("correlation id", message.correlationID), ("type", message.type),
         ]
-        for case let (field, value?) in fields where value.utf8.count > maximumShortString {
-            return "the \(field) is \(value.utf8.count) bytes; AMQP allows at most \(maximumShortString)"
+        for case let (field, value?) in fields where value.utf8.count > AMQPNames.maximumLength {
+            return "the \(field) is \(value.utf8.count) bytes; AMQP allows at most \(AMQPNames.maximumLength)"
         }
         if let expiration = message.expirationMilliseconds, expiration < 0 {
             return "the expiration is negative (\(expiration) ms)"
@@ -375,7 +383,13 @@ final class AMQPWire {
             let close = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
             var closeOK = amqp_channel_close_ok_t(dummy: 0)
             amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
-            throw .channelClosed("\(action): the broker refused with \(close.reply_code) \(Self.string(close.reply_text))")
+            let text = Self.string(close.reply_text)
+            // 406 on a declaration: the name is taken with other arguments (a setting changed since it was made).
+            let hint =
+                close.reply_code == 406 && text.contains("inequivalent arg")
+                ? "; it exists with other arguments (a setting changed since it was created): delete it (rabbitmqctl delete_queue) or restore the setting"
+                : ""
+            throw .channelClosed("\(action): the broker refused with \(close.reply_code) \(text)\(hint)")
         case AMQP_RESPONSE_SERVER_EXCEPTION where reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD:
             let close = reply.reply.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
             var closeOK = amqp_connection_close_ok_t(dummy: 0)

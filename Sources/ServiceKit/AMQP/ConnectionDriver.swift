@@ -131,7 +131,7 @@ final class ConnectionDriver {
             try wire.enableConfirms(on: Self.publishChannel)
             try wire.openChannel(Self.adminChannel)
             for topology in topologies {
-                try declare(topology, using: wire)
+                try declareAgain(topology, using: wire)
             }
             self.wire = wire
             adminChannelOpen = true
@@ -193,6 +193,18 @@ final class ConnectionDriver {
         for binding in topology.bindings { try wire.bind(binding, on: Self.adminChannel) }
     }
 
+    /// Declares a topology again after a reconnect. Someone may have declared it otherwise meanwhile: that is said,
+    /// but the connection is kept, or every reconnect would fail the same way (its consumers report it too).
+    private func declareAgain(_ topology: Topology, using wire: AMQPWire) throws(AMQPError) {
+        do {
+            try declare(topology, using: wire)
+        } catch {
+            guard error.code == .channelClosed else { throw error }
+            logger.error("declaring again after a reconnect was refused", metadata: ["error": "\(error)"])
+            try wire.openChannel(Self.adminChannel)
+        }
+    }
+
     /// Runs a synchronous broker call on the admin channel, reopening the channel after the broker closed it.
     func onAdminChannel<Result>(_ body: (AMQPWire, UInt16) throws -> Result) throws -> Result {
         guard let wire else { throw AMQPError.connectionLost("not connected") }
@@ -235,6 +247,45 @@ final class ConnectionDriver {
                 return
             }
             publishes.sent(pending)
+        }
+    }
+
+    /// Publishes `messages` in one AMQP transaction on a channel of their own: every one is enqueued, or none is.
+    /// A connection that breaks half-way is reported as uncertain (the commit may have happened), not retried.
+    func publishAtomically(_ messages: [OutgoingMessage]) throws {
+        guard let wire else { throw AMQPError.connectionLost("not connected") }
+        for message in messages {
+            if let problem = AMQPWire.problem(with: message, maximumBodyBytes: options.maximumMessageBytes) {
+                throw AMQPError.invalidMessage(problem)
+            }
+        }
+        let channel: UInt16
+        if let free = freeChannels.popLast() {
+            channel = free
+        } else {
+            channel = nextChannel
+            nextChannel += 1
+        }
+        let failure = Self.transaction(messages, on: channel, using: wire)
+        freeChannels.append(channel)
+        if let error = failure {
+            guard error.code == .connectionLost else { throw error }
+            throw AMQPError.transactionUncertain("the connection broke during a transaction of \(messages.count) messages: \(error.message)")
+        }
+    }
+
+    private static func transaction(_ messages: [OutgoingMessage], on channel: UInt16, using wire: AMQPWire) -> AMQPError? {
+        do {
+            try wire.openChannel(channel)
+            try wire.selectTransactions(on: channel)
+            try messages.forEach { message throws(AMQPError) in try wire.publish(message, on: channel) }
+            try wire.commit(on: channel)
+            try wire.closeChannel(channel)
+            return nil
+        } catch let error as AMQPError {
+            return error
+        } catch {
+            return AMQPError.connectionLost("\(error)")
         }
     }
 
