@@ -23,8 +23,12 @@ public enum WorkflowLoader {
         yaml: String,
         file: String = "workflow.yaml",
         directory: URL? = nil,
-        knownActions: Set<String> = BuiltInActions.names
+        knownActions: Set<String> = BuiltInActions.names,
+        bounds: YAMLBounds = YAMLBounds()
     ) throws(WorkflowError) -> LoadedWorkflow {
+        if let violation = bounds.violation(in: yaml) {
+            throw WorkflowError(file: file, issues: [WorkflowIssue(path: "", message: violation)])
+        }
         var lines: [String: Int] = [:]
         let document: JSONValue
         do {
@@ -35,7 +39,8 @@ public enum WorkflowLoader {
         } catch let error as WorkflowError {
             throw error
         } catch let error as YamlError {
-            throw WorkflowError(file: file, issues: [WorkflowIssue(path: "", message: "not valid YAML: \(error)")])
+            // The parser quotes the offending line, which in a hostile upload can be the whole document.
+            throw WorkflowError(file: file, issues: [WorkflowIssue(path: "", message: "not valid YAML: \("\(error)".prefix(1_000))")])
         } catch {
             throw WorkflowError(file: file, issues: [WorkflowIssue(path: "", message: "not valid YAML: \(error)")])
         }
@@ -90,6 +95,14 @@ public enum WorkflowLoader {
         }
     }
 
+    /// Whether `file` is in `folder` once both have their symbolic links resolved, comparing whole path components
+    /// (so `/w/site-evil/x` is not inside `/w/site`).
+    static func isInside(_ file: URL, _ folder: URL) -> Bool {
+        let folderComponents = folder.resolvingSymlinksInPath().standardizedFileURL.pathComponents
+        let fileComponents = file.resolvingSymlinksInPath().standardizedFileURL.pathComponents
+        return fileComponents.count > folderComponents.count && Array(fileComponents.prefix(folderComponents.count)) == folderComponents
+    }
+
     /// Replaces `system_file`, `user_file` and `partial_files` in each stage's prompt by the files' text.
     private static func resolveFiles(_ document: JSONValue, directory: URL?) throws -> JSONValue {
         guard case .object(var root) = document, case .array(let stages) = root["stages"] else { return document }
@@ -107,7 +120,7 @@ public enum WorkflowLoader {
                             path: "\(path).\(key)", message: "an uploaded template cannot refer to files; put the text inline")
                     }
                     let url = directory.appendingPathComponent(name)
-                    guard url.standardizedFileURL.path.hasPrefix(directory.standardizedFileURL.path) else {
+                    guard Self.isInside(url, directory) else {
                         throw WorkflowIssue(path: "\(path).\(key)", message: "'\(name)' is outside the workflow's folder")
                     }
                     do {

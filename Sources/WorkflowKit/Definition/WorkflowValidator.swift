@@ -253,6 +253,11 @@ struct WorkflowValidator {
             for partial in references.partials where partials[partial] == nil {
                 issues.append(WorkflowIssue(path: "\(path).\(part)", message: "includes the partial '\(partial)', which is not defined"))
             }
+            if part.hasPrefix("partials."), let cycle = Self.inclusionCycle(from: String(part.dropFirst("partials.".count)), in: partials) {
+                issues.append(
+                    WorkflowIssue(
+                        path: "\(path).\(part)", message: "includes itself (\(cycle.joined(separator: " → "))); a partial may not loop back"))
+            }
             for variable in references.variables {
                 let parts = variable.split(separator: ".").map(String.init)
                 guard let root = parts.first, Self.promptRoots.contains(root) else {
@@ -273,6 +278,21 @@ struct WorkflowValidator {
                     issues: &issues)
             }
         }
+    }
+
+    /// The partials `start` goes through to include itself again (directly or through others), or `nil`.
+    static func inclusionCycle(from start: String, in partials: [String: String]) -> [String]? {
+        var visited: Set<String> = []
+        func walk(_ name: String, _ trail: [String]) -> [String]? {
+            guard let text = partials[name] else { return nil }
+            for included in PromptRenderer.references(in: text).partials {
+                if included == start { return trail + [included] }
+                guard visited.insert(included).inserted else { continue }
+                if let cycle = walk(included, trail + [included]) { return cycle }
+            }
+            return nil
+        }
+        return walk(start, [start])
     }
 
     private func checkMember(

@@ -21,6 +21,11 @@ public enum PromptRenderer {
 
     public static func render(_ prompt: PromptDefinition, context: JSONValue) throws(PromptError) -> RenderedPrompt {
         var library = MustacheLibrary()
+        for name in (prompt.partials ?? [:]).keys.sorted() {
+            if let cycle = WorkflowValidator.inclusionCycle(from: name, in: prompt.partials ?? [:]) {
+                throw PromptError(message: "partial '\(name)' includes itself (\(cycle.joined(separator: " → ")))")
+            }
+        }
         for (name, text) in prompt.partials ?? [:] {
             do {
                 try library.register(textPragma + text, named: name)
