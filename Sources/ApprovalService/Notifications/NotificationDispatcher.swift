@@ -90,9 +90,7 @@ struct NotificationDispatcher: Sendable {
 
     /// Exponential with jitter: 2 s, 4 s, 8 s … up to 10 minutes.
     func backoff(after attempts: Int) -> Duration {
-        let exponential = firstBackoff.seconds * pow(2, Double(attempts - 1))
-        let capped = min(exponential, longestBackoff.seconds)
-        return .milliseconds(Int(capped * Double.random(in: 0.8...1.0) * 1000))
+        Backoff(initial: firstBackoff, maximum: longestBackoff, jitter: 0.1).delay(after: attempts)
     }
 
     private func deliver(_ notification: NotificationRecord, about approval: Approval?) async throws {

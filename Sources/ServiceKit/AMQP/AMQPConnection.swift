@@ -219,6 +219,44 @@ public final class AMQPConnection: Sendable {
         try await perform { driver in try driver.publishAtomically(messages) }
     }
 
+    /// Publishes messages in order, pipelined, and tells for each whether the broker took it (`nil`) or why not.
+    /// Waits like ``publish(_:)``; a cancelled caller gets `CancellationError` for every message not yet settled.
+    public func publishEach(_ messages: [OutgoingMessage]) async -> [(any Error)?] {
+        guard !messages.isEmpty else { return [] }
+        let deadline = ContinuousClock.now + options.publishTimeout
+        let outcomes = Mutex<[(any Error)?]>(Array(repeating: nil, count: messages.count))
+        let waiters = Mutex<[PublishWaiter]>([])
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let remaining = Mutex(messages.count)
+                let each = messages.indices.map { index in
+                    PublishWaiter(count: 1) { error in
+                        outcomes.withLock { $0[index] = error }
+                        let done = remaining.withLock { count -> Bool in
+                            count -= 1
+                            return count == 0
+                        }
+                        if done { continuation.resume() }
+                    }
+                }
+                waiters.withLock { $0 = each }
+                if Task.isCancelled { each.forEach { $0.abandon(CancellationError()) } }
+                submit(
+                    Job(
+                        needsConnection: false,
+                        run: { driver in
+                            for (message, waiter) in zip(messages, each) { driver.enqueue([message], waiter: waiter, deadline: deadline) }
+                        },
+                        fail: { error in each.forEach { $0.abandon(error) } }
+                    )
+                )
+            }
+        } onCancel: {
+            waiters.withLock { $0 }.forEach { $0.abandon(CancellationError()) }
+        }
+        return outcomes.withLock { $0 }
+    }
+
     /// Subscribes to a queue once connected; deliveries arrive on the returned consumer's stream.
     ///
     /// - Parameters:

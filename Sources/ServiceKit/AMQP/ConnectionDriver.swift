@@ -43,7 +43,8 @@ final class ConnectionDriver {
     // MARK: Loop
 
     func run() {
-        var backoff = options.minimumBackoff
+        let backoff = Backoff(initial: options.minimumBackoff, maximum: options.maximumBackoff)
+        var failedConnects = 0
         while true {
             let (jobs, stopRequested) = takeMailbox()
             jobs.forEach(execute)
@@ -54,10 +55,10 @@ final class ConnectionDriver {
             }
             guard let wire else {
                 if connect() {
-                    backoff = options.minimumBackoff
+                    failedConnects = 0
                 } else {
-                    waitForWake(timeout: backoff.jittered())
-                    backoff = min(backoff * 2, options.maximumBackoff)
+                    failedConnects += 1
+                    waitForWake(timeout: backoff.delay(after: failedConnects))
                 }
                 continue
             }

@@ -45,6 +45,10 @@ public final class AMQPBus: MessageBus {
         try await publisher.publish(messages)
     }
 
+    public func publishEach(_ messages: [OutgoingMessage]) async -> [(any Error)?] {
+        await publisher.publishEach(messages)
+    }
+
     public func messageCount(queue: String) async throws -> Int {
         try await publisher.messageCount(queue: queue)
     }

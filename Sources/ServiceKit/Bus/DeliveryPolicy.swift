@@ -17,8 +17,7 @@ public struct DeliveryPolicy: Sendable {
 
     /// The delay before attempt `attempt + 1`, with jitter.
     func backoff(after attempt: Int) -> Duration {
-        let exponential = initialBackoff * (1 << min(attempt - 1, 20))
-        return min(exponential, maximumBackoff).jittered()
+        Backoff(initial: initialBackoff, maximum: maximumBackoff).delay(after: attempt)
     }
 }
 

@@ -23,11 +23,6 @@ extension Duration {
         return .nanoseconds(Int64(seconds * 1e9))
     }
 
-    /// This duration, spread by ±20 % so that many clients do not retry in step.
-    func jittered() -> Duration {
-        self * Double.random(in: 0.8...1.2)
-    }
-
     private static func whole(_ components: (seconds: Int64, attoseconds: Int64), unitsPerSecond: Int64) -> Int64 {
         let (scaled, overflow) = components.seconds.multipliedReportingOverflow(by: unitsPerSecond)
         if overflow { return components.seconds < 0 ? .min : .max }

@@ -12,6 +12,9 @@ public protocol MessageBus: Sendable {
     /// Publishes in order and returns once every message is safely with the broker.
     func publish(_ messages: [OutgoingMessage]) async throws
 
+    /// Publishes in order and tells for each message whether the broker took it (`nil`) or why not.
+    func publishEach(_ messages: [OutgoingMessage]) async -> [(any Error)?]
+
     /// Handles the messages of `queue` until the task is cancelled or the service shuts down gracefully.
     ///
     /// A message is acknowledged after `handler` returns; a handler that throws is retried with backoff up to the
@@ -82,14 +85,30 @@ extension OutgoingMessage {
             payload, correlationID: context.correlationID, causationID: context.causationID,
             idempotencyKey: context.idempotencyKey
         )
-        return OutgoingMessage(
+        var message = OutgoingMessage(
             exchange: exchange, routingKey: routingKey ?? payload.routingKey, body: try MessageCoder().encode(envelope),
             messageID: envelope.id.uuidString, mandatory: mandatory, type: M.type
         )
+        message.stream = context.correlationID
+        return message
     }
 }
 
 extension MessageBus {
+    /// One message at a time, in order: for transports without pipelined confirms.
+    public func publishEach(_ messages: [OutgoingMessage]) async -> [(any Error)?] {
+        var outcomes: [(any Error)?] = []
+        for message in messages {
+            do {
+                try await publish([message])
+                outcomes.append(nil)
+            } catch {
+                outcomes.append(error)
+            }
+        }
+        return outcomes
+    }
+
     /// Publishes one message and returns once the broker confirmed it.
     public func publish(_ message: OutgoingMessage) async throws {
         try await publish([message])

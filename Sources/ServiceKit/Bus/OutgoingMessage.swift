@@ -16,6 +16,9 @@ public struct OutgoingMessage: Sendable, Equatable {
     public var type: String?
     /// Per-message TTL; a request that nobody took before its deadline is dropped, not answered late.
     public var expirationMilliseconds: Int?
+    /// Messages of one stream (one project, one approval) leave the outbox in the order they were committed; not
+    /// sent to the broker. Messages made from an envelope take its correlation id.
+    public var stream: String?
 
     public init(
         exchange: String,

@@ -17,20 +17,30 @@ public final class Outbox: Service, Sendable {
     private let batchSize: Int
     private let idleInterval: Duration
     private let inboxRetention: TimeInterval
+    private let maximumAttempts: Int
+    private let retryBackoff: Backoff
     private let published = Counter(label: "aiwf_outbox_published_total")
-    private let failures = Counter(label: "aiwf_outbox_publish_failures_total")
+    private let failingGauge = Gauge(label: "aiwf_outbox_failing_records")
+    private let parkedGauge = Gauge(label: "aiwf_outbox_parked_records")
+    private let attemptsGauge = Gauge(label: "aiwf_outbox_most_attempts")
 
     /// - Parameters:
     ///   - idleInterval: how often the relay looks for work when nobody woke it.
     ///   - inboxRetention: how long consumed message ids are remembered; longer than any redelivery can take.
+    ///   - maximumAttempts: how often a message that is itself the problem is tried before it is parked.
+    ///   - retryBackoff: how long a failed record (and its stream) waits before the next try.
     public init(
         database: any DatabaseWriter,
         bus: any MessageBus,
         logger: Logger,
         batchSize: Int = 256,
         idleInterval: Duration = .seconds(1),
-        inboxRetention: TimeInterval = 7 * 24 * 3600
+        inboxRetention: TimeInterval = 7 * 24 * 3600,
+        maximumAttempts: Int = 10,
+        retryBackoff: Backoff = Backoff(initial: .seconds(1), maximum: .seconds(60))
     ) {
+        self.maximumAttempts = max(1, maximumAttempts)
+        self.retryBackoff = retryBackoff
         self.database = database
         self.bus = bus
         self.logger = logger
@@ -116,47 +126,127 @@ public final class Outbox: Service, Sendable {
     }
 
     /// Publishes one batch, oldest first; returns how many were confirmed and how many failed.
+    ///
+    /// Records are grouped by stream (one project, one approval): a stream's records go out in the order they were
+    /// committed, pipelined; the streams go out side by side. A record that failed makes its stream wait out the
+    /// record's backoff and then go one record at a time, so nothing of that stream overtakes it, while the other
+    /// streams carry on. A failure that is the message's own (unroutable, refused, invalid) counts toward
+    /// ``maximumAttempts``; after that the record is parked for an operator and its stream moves on. A broker that is
+    /// down is nobody's failure: it is retried without counting.
     @discardableResult
-    public func relayPending() async throws -> (sent: Int, failed: Int) {
+    public func relayPending(now: Date = Date()) async throws -> (sent: Int, failed: Int) {
+        // Records that may go now: not parked, and neither they nor an earlier record of their stream waiting out a
+        // backoff (so a stream held back never fills the batch and starves the others).
         let records = try await database.read { [batchSize] db in
-            try OutboxRecord.order(OutboxRecord.Columns.id).limit(batchSize).fetchAll(db)
+            try OutboxRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox AS o WHERE o.parkedAt IS NULL AND NOT EXISTS (
+                        SELECT 1 FROM outbox AS e WHERE e.parkedAt IS NULL AND e.nextAttemptAt > ? AND e.id <= o.id
+                            AND (e.id = o.id OR e.stream = o.stream))
+                    ORDER BY o.id LIMIT ?
+                    """, arguments: [now, batchSize])
         }
         guard !records.isEmpty else { return (0, 0) }
+        var streams: [String: [OutboxRecord]] = [:]
+        var order: [String] = []
+        for record in records {
+            if streams[record.streamKey] == nil { order.append(record.streamKey) }
+            streams[record.streamKey, default: []].append(record)
+        }
         let bus = self.bus
-        let outcomes = await withTaskGroup(of: (Int64, String?).self) { group in
-            for record in records {
+        let outcomes = await withTaskGroup(of: [(OutboxRecord, (any Error)?)].self) { group in
+            for key in order {
+                guard let stream = streams[key], let first = stream.first else { continue }
                 group.addTask {
-                    do {
-                        try await bus.publish(record.message)
-                        return (record.id!, nil)
-                    } catch {
-                        return (record.id!, "\(error)")
+                    guard first.attempts > 0 else {
+                        return Array(zip(stream, await bus.publishEach(stream.map(\.message))))
                     }
+                    var results: [(OutboxRecord, (any Error)?)] = []
+                    for record in stream {
+                        let error = await bus.publishEach([record.message]).first ?? nil
+                        results.append((record, error))
+                        if error != nil { break }
+                    }
+                    return results
                 }
             }
-            return await group.reduce(into: []) { $0.append($1) }
+            return await group.reduce(into: []) { $0 += $1 }
         }
-        let confirmed = outcomes.filter { $0.1 == nil }.map(\.0)
-        let failed = outcomes.compactMap { id, error in error.map { (id, $0) } }
-        try await database.write { db in
+        let confirmed = outcomes.filter { $0.1 == nil }.compactMap(\.0.id)
+        let failed = outcomes.compactMap { record, error in error.map { (record, $0) } }
+        let parked = try await database.write { [maximumAttempts, retryBackoff] db -> [OutboxRecord] in
             _ = try OutboxRecord.deleteAll(db, keys: confirmed)
-            for (id, error) in failed {
-                try OutboxRecord.filter(key: id).updateAll(
-                    db,
-                    [
-                        OutboxRecord.Columns.attempts.set(to: OutboxRecord.Columns.attempts + 1),
-                        OutboxRecord.Columns.lastError.set(to: error),
-                    ]
-                )
+            var parked: [OutboxRecord] = []
+            for (record, error) in failed {
+                var record = record
+                let counts = Self.isTheMessagesFault(error)
+                if counts { record.attempts += 1 }
+                record.lastError = "\(error)"
+                if counts, record.attempts >= maximumAttempts || Self.isPermanent(error) {
+                    record.parkedAt = now
+                    parked.append(record)
+                } else {
+                    record.nextAttemptAt = now.addingTimeInterval(retryBackoff.delay(after: max(record.attempts, 1)).seconds)
+                }
+                try record.update(db)
             }
+            return parked
         }
         published.increment(by: confirmed.count)
-        if !failed.isEmpty {
-            failures.increment(by: failed.count)
+        for (_, error) in failed {
+            Counter(label: "aiwf_outbox_publish_failures_total", dimensions: [("reason", Self.reason(error))]).increment()
+        }
+        for record in parked {
             logger.error(
+                "outbox message parked: it keeps failing; publish it by hand or delete it",
+                metadata: [
+                    "message_id": "\(record.messageID)", "exchange": "\(record.exchange)", "routing_key": "\(record.routingKey)",
+                    "attempts": "\(record.attempts)", "last_error": "\(record.lastError ?? "")",
+                ])
+        }
+        if !failed.isEmpty {
+            logger.warning(
                 "outbox messages not published; will retry", metadata: ["count": "\(failed.count)", "first_error": "\(failed[0].1)"])
         }
+        try await reportGauges()
         return (confirmed.count, failed.count)
+    }
+
+    /// The records parked for an operator, oldest first.
+    public func parked() async throws -> [(messageID: String, attempts: Int, lastError: String?)] {
+        try await database.read { db in
+            try OutboxRecord.filter(OutboxRecord.Columns.parkedAt != nil).order(OutboxRecord.Columns.id).fetchAll(db)
+                .map { ($0.messageID, $0.attempts, $0.lastError) }
+        }
+    }
+
+    private func reportGauges() async throws {
+        let (failing, parked, worst) = try await database.read { db in
+            (
+                try OutboxRecord.filter(OutboxRecord.Columns.parkedAt == nil && OutboxRecord.Columns.attempts > 0).fetchCount(db),
+                try OutboxRecord.filter(OutboxRecord.Columns.parkedAt != nil).fetchCount(db),
+                try Int.fetchOne(db, sql: "SELECT MAX(attempts) FROM outbox WHERE parkedAt IS NULL") ?? 0
+            )
+        }
+        failingGauge.record(failing)
+        parkedGauge.record(parked)
+        attemptsGauge.record(worst)
+    }
+
+    /// Whether `error` is about this message (sending it again unchanged may keep failing) rather than the broker.
+    static func isTheMessagesFault(_ error: any Error) -> Bool {
+        guard let error = error as? AMQPError else { return true }
+        return [.unroutable, .nacked, .invalidMessage, .unknownExchange, .channelClosed].contains(error.code)
+    }
+
+    /// Whether `error` can never go away by sending the same message again.
+    static func isPermanent(_ error: any Error) -> Bool {
+        (error as? AMQPError)?.code == .invalidMessage
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        (error as? AMQPError)?.code.description ?? "other"
     }
 
     private func pruneInbox() async throws {

@@ -17,11 +17,18 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var createdAt: Date
     var attempts: Int
     var lastError: String?
+    var stream: String?
+    /// Not before this moment (a record that failed waits out its backoff).
+    var nextAttemptAt: Date?
+    /// Given up on after too many failures; left for an operator, no longer sent.
+    var parkedAt: Date?
 
     enum Columns {
         static let id = Column(CodingKeys.id)
         static let attempts = Column(CodingKeys.attempts)
         static let lastError = Column(CodingKeys.lastError)
+        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
+        static let parkedAt = Column(CodingKeys.parkedAt)
     }
 
     init(_ message: OutgoingMessage, at date: Date = Date()) {
@@ -35,6 +42,7 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
         self.correlationID = message.correlationID
         self.createdAt = date
         self.attempts = 0
+        self.stream = message.stream
     }
 
     var message: OutgoingMessage {
@@ -43,6 +51,9 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
             persistent: persistent, correlationID: correlationID, type: type
         )
     }
+
+    /// Records of one stream keep their order; a record without a stream is a stream of its own.
+    var streamKey: String { stream ?? "message:\(messageID)" }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

@@ -58,5 +58,14 @@ enum MessagingSchema {
                 table.primaryKey(["messageID", "consumer"])
             }
         }
+        // Ordered streams, backoff per record, and records parked for an operator.
+        migrator.registerMigration("messaging-v2") { db in
+            try db.alter(table: "outbox") { table in
+                table.add(column: "stream", .text)
+                table.add(column: "nextAttemptAt", .datetime)
+                table.add(column: "parkedAt", .datetime)
+            }
+            try db.create(index: "outbox_stream", on: "outbox", columns: ["stream", "id"])
+        }
     }
 }
