@@ -127,6 +127,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ServiceTestSupport", path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractsTests",
             dependencies: ["Contracts"],
@@ -139,13 +140,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TemplateServiceTests",
-            dependencies: ["TemplateService", "ServiceKit", "Contracts", "WorkflowKit"],
+            dependencies: ["TemplateService", "ServiceKit", "Contracts", "WorkflowKit", "ServiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProviderGatewayTests",
             dependencies: [
-                "ProviderGateway", "ServiceKit", "Contracts", "WorkflowKit", "FakeProvider",
+                "ProviderGateway", "ServiceKit", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "ApprovalServiceTests",
             dependencies: [
-                "ApprovalService", "ServiceKit", "Contracts",
+                "ApprovalService", "ServiceKit", "Contracts", "ServiceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

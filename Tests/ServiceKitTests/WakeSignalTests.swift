@@ -9,7 +9,7 @@ struct WakeSignalTests {
         signal.signal()
         let start = ContinuousClock.now
         await signal.wait(timeout: .seconds(30))
-        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(ContinuousClock.now - start < .seconds(10), "well short of the 30 s timeout, even on a loaded machine")
     }
 
     /// The regression: a timeout cut short by a signal must not leave a signal behind, or the loop spins.

@@ -154,18 +154,36 @@ public final class AMQPConnection: Sendable {
         _ = write(wakeDescriptor, &one, 8)
     }
 
-    /// Runs `body` on the owning thread once connected and returns its result.
+    /// Runs `body` on the owning thread once connected and returns its result. A cancelled caller stops waiting
+    /// at once (the job, if it runs later, finds nobody to tell).
     func perform<Result: Sendable>(
         _ body: @escaping @Sendable (ConnectionDriver) throws -> Result
     ) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            submit(
-                Job(
-                    needsConnection: true,
-                    run: { driver in continuation.resume(returning: try body(driver)) },
-                    fail: { continuation.resume(throwing: $0) }
+        let waiter = Mutex<CheckedContinuation<Result, any Error>?>(nil)
+        let take = { @Sendable in waiter.withLock { slot -> CheckedContinuation<Result, any Error>? in
+                defer { slot = nil }
+                return slot
+            }
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiter.withLock { $0 = continuation }
+                if Task.isCancelled { take()?.resume(throwing: CancellationError()) }
+                submit(
+                    Job(
+                        needsConnection: true,
+                        run: { driver in
+                            guard waiter.withLock({ $0 != nil }) else { return }  // the caller gave up
+                            // A lost connection is thrown on, so the driver runs the job again after the reconnect.
+                            let result = try body(driver)
+                            take()?.resume(returning: result)
+                        },
+                        fail: { take()?.resume(throwing: $0) }
+                    )
                 )
-            )
+            }
+        } onCancel: {
+            take()?.resume(throwing: CancellationError())
         }
     }
 

@@ -19,6 +19,11 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (AIWF_LOG_LEVEL; default info).")
     public var logLevel: String?
 
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: "Seconds a graceful stop may take before the process ends anyway (AIWF_SHUTDOWN_TIMEOUT; default 10).")
+    public var shutdownTimeout: Double?
+
     public init() {}
 
     /// A setting's value: the flag when given, else the environment variable when set and not empty.
@@ -52,13 +57,18 @@ public struct ServiceOptions: ParsableArguments, Sendable {
                 "--log-level / AIWF_LOG_LEVEL: '\(levelText)' is not one of trace, debug, info, notice, warning, error, critical"
             )
         }
+        let timeoutText = shutdownTimeout.map { "\($0)" } ?? pick(nil, "AIWF_SHUTDOWN_TIMEOUT") ?? "10"
+        guard let timeout = Double(timeoutText), timeout.isFinite, timeout > 0, timeout <= 3600 else {
+            throw ConfigurationError("--shutdown-timeout / AIWF_SHUTDOWN_TIMEOUT: '\(timeoutText)' is not a number of seconds between 0 and 3600")
+        }
         return ServiceConfiguration(
             serviceName: service,
             amqpURL: url,
             dataDirectory: URL(fileURLWithPath: pick(dataDirectory, "AIWF_DATA_DIR") ?? "./data").standardizedFileURL,
             httpHost: pick(httpHost, "AIWF_HTTP_HOST") ?? "127.0.0.1",
             httpPort: port,
-            logLevel: level
+            logLevel: level,
+            shutdownTimeout: .milliseconds(Int64(timeout * 1000))
         )
     }
 }
@@ -71,6 +81,8 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: Logger.Level
+    /// How long a graceful stop may take; then the process ends anyway.
+    public var shutdownTimeout: Duration
 
     public init(
         serviceName: String,
@@ -78,8 +90,10 @@ public struct ServiceConfiguration: Sendable {
         dataDirectory: URL,
         httpHost: String = "127.0.0.1",
         httpPort: Int,
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        shutdownTimeout: Duration = .seconds(10)
     ) {
+        self.shutdownTimeout = shutdownTimeout
         self.serviceName = serviceName
         self.amqpURL = amqpURL
         self.dataDirectory = dataDirectory

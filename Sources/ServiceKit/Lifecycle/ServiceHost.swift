@@ -36,7 +36,9 @@ public struct ServiceHost: Sendable {
     /// A service that consumes with `body` once the topology is declared.
     public func consumer(_ name: String, _ body: @escaping @Sendable () async throws -> Void) -> any Service {
         BodyService(name: name) { [topologyDeclared] in
-            await topologyDeclared.wait()
+            // A stop that comes before the topology is declared (the broker is unreachable) ends the wait.
+            await cancelWhenGracefulShutdown { await topologyDeclared.wait() }
+            guard topologyDeclared.isOpen, !Task.isCancelled else { return }
             try await body()
         }
     }
@@ -61,18 +63,24 @@ public struct ServiceHost: Sendable {
             logger: logger
         )
         let declare = BodyService(name: "topology") { [bus, logger, topologyDeclared] in
-            try await bus.declare(Topology.standardExchanges + topology)
+            do {
+                try await cancelWhenGracefulShutdown { try await bus.declare(Topology.standardExchanges + topology) }
+            } catch is CancellationError {
+                return
+            }
             topologyDeclared.open()
             logger.info("topology declared; ready")
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: BusService(bus: bus)), .init(service: declare, successTerminationBehavior: .ignore)]
-                    + services.map { .init(service: $0) } + [.init(service: http)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: BusService(bus: bus)), .init(service: declare, successTerminationBehavior: .ignore)]
+                + services.map { .init(service: $0) } + [.init(service: http)]
+                + [.init(service: ShutdownWatchdog(timeout: configuration.shutdownTimeout, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
+        // After the timeout the group cancels what still runs; the watchdog ends the process if even that hangs.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
         logger.info(
             "starting",
             metadata: [
@@ -95,6 +103,32 @@ struct BusService: Service {
     }
 }
 
+/// Ends the process when a graceful stop takes too long, whatever is stuck: SIGTERM always ends it.
+///
+/// Listed last, so it hears of the shutdown first. The service group cancels what is still running after the
+/// timeout; this is for whatever does not end on cancellation either (a wait on an unreachable broker, a loop).
+struct ShutdownWatchdog: Service {
+    let timeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        Self.arm(after: timeout + .seconds(3), logger: logger)
+    }
+
+    /// A thread of its own, formed outside any actor, so it fires even when every task is stuck.
+    private nonisolated static func arm(after limit: Duration, logger: Logger) {
+        let thread = Thread {
+            Thread.sleep(forTimeInterval: limit.seconds)
+            logger.critical("graceful stop took too long; exiting", metadata: ["limit_seconds": "\(limit.seconds)"])
+            fflush(nil)  // every stream, the log lines on standard error among them
+            _exit(1)
+        }
+        thread.name = "shutdown-watchdog"
+        thread.start()
+    }
+}
+
 /// A service made of one async body.
 struct BodyService: Service, CustomStringConvertible {
     let name: String
@@ -106,6 +140,16 @@ struct BodyService: Service, CustomStringConvertible {
     }
 }
 
+/// A parent may start the process with SIGTERM and SIGINT blocked (test runners, some supervisors do), and the mask
+/// is inherited: the signals would stay pending for ever. Unblocked on this thread, they reach the process again.
+private func unblockStopSignals() {
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGTERM)
+    sigaddset(&signals, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+}
+
 /// Logging and metrics can be bootstrapped once per process.
 private enum ProcessBootstrap {
     private static let registry = Mutex<PrometheusCollectorRegistry?>(nil)
@@ -114,6 +158,7 @@ private enum ProcessBootstrap {
         registry.withLock { existing in
             if let existing { return existing }
             let registry = PrometheusCollectorRegistry()
+            unblockStopSignals()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: configuration.logLevel) }
             existing = registry
