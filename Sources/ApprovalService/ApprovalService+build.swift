@@ -10,6 +10,7 @@ struct ApprovalService: Sendable {
     let approvals: Approvals
     let dispatcher: NotificationDispatcher
     let timers: TimerRunner
+    let retention: Retention
     let outbox: Outbox
     let bus: any MessageBus
 
@@ -27,7 +28,9 @@ struct ApprovalService: Sendable {
             database: database, links: links, mailer: mailer, webhooks: WebhookSender(client: httpClient, secret: settings.webhookSecret),
             portalURL: settings.portalURL, mailFrom: settings.mailFrom, signal: notificationsAdded, logger: logger)
         let timers = TimerRunner(database: database, approvals: approvals, signal: approvals.timersAdded, logger: logger)
-        return ApprovalService(approvals: approvals, dispatcher: dispatcher, timers: timers, outbox: outbox, bus: bus)
+        return ApprovalService(
+            approvals: approvals, dispatcher: dispatcher, timers: timers, retention: Retention(database: database, logger: logger),
+            outbox: outbox, bus: bus)
     }
 
     /// `approval.commands` takes `RequestApproval`; `approval.requests` answers decisions and queries.

@@ -29,6 +29,7 @@ struct ApprovalServiceCommand: AsyncParsableCommand {
                 service.outbox,
                 host.consumer("notifications") { await cancelWhenGracefulShutdown { await service.dispatcher.run() } },
                 host.consumer("timers") { await cancelWhenGracefulShutdown { await service.timers.run() } },
+                host.consumer("retention") { await cancelWhenGracefulShutdown { await service.retention.run() } },
                 host.consumer("approval-requests") { try await service.consumeRequests() },
                 host.consumer("approval-decisions") { try await service.serveDecisions() },
             ]

@@ -78,9 +78,13 @@ struct ApprovalOptions: ParsableArguments, Sendable {
             throw ConfigurationError(
                 "webhooks need a signing secret of at least 16 characters: --webhook-secret-file or AIWF_WEBHOOK_SECRET")
         }
+        let from = value(mailFrom, "AIWF_MAIL_FROM") ?? "aiwf <aiwf@localhost>"
+        guard !from.contains("\r"), !from.contains("\n") else {
+            throw ConfigurationError("--mail-from / AIWF_MAIL_FROM: a sender is one line, such as 'aiwf <aiwf@example.com>'")
+        }
         return ApprovalSettings(
             portalURL: portal.hasSuffix("/") ? String(portal.dropLast()) : portal, smtp: smtp,
-            mailFrom: value(mailFrom, "AIWF_MAIL_FROM") ?? "aiwf <aiwf@localhost>",
+            mailFrom: from,
             mailFolder: dataDirectory.appendingPathComponent("mail"), webhooks: webhooks,
             webhookSecret: SymmetricKey(data: Data((webhookSecret ?? "").utf8)),
             reviewLinkKeyFile: dataDirectory.appendingPathComponent("review-link.key"))

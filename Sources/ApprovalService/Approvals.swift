@@ -28,6 +28,11 @@ struct Approvals: Sendable {
             throw MessageDecodingError(
                 queue: message.queue, reason: "RequestApproval for stage run \(request.stageRunID) names no assignees")
         }
+        for assignee in request.assignees + request.escalateTo where assignee.kind == .email && !EmailAddress.isValid(assignee.value) {
+            throw MessageDecodingError(
+                queue: message.queue,
+                reason: "RequestApproval for stage run \(request.stageRunID): '\(assignee.value.prefix(100))' is not an email address")
+        }
         try await outbox.handleOnce(message, consumer: "approvals") { db in
             try create(
                 request,
@@ -65,9 +70,12 @@ struct Approvals: Sendable {
     // MARK: Decisions
 
     /// Validates and records a decision; refused with an ``ApprovalRefusal``.
-    func decide(_ request: DecideApproval, now: Date = Date()) async throws -> ApprovalView {
+    ///
+    /// A portal user is who `actor` says (the Gateway authenticated them, and the envelope carries it); the ids and
+    /// roles in the request body are not trusted. An email reviewer is who their review link says.
+    func decide(_ request: DecideApproval, actor: Actor?, now: Date = Date()) async throws -> ApprovalView {
         let view = try await outbox.commit { db -> (ApprovalView, [OutgoingMessage]) in
-            let (identity, approvalID, link) = try identify(request, now: now, in: db)
+            let (identity, approvalID, link) = try identify(request, actor: actor, now: now, in: db)
             guard let approval = try Approval.fetchOne(db, key: approvalID) else {
                 throw ApprovalRefusal.notFound("no approval has the id \(approvalID)")
             }
@@ -89,7 +97,9 @@ struct Approvals: Sendable {
     }
 
     /// Who decides, and which approval: a review link names both; a user names the approval in the request.
-    private func identify(_ request: DecideApproval, now: Date, in db: Database) throws -> (Identity, String, ReviewLinkRecord?) {
+    private func identify(
+        _ request: DecideApproval, actor: Actor?, now: Date, in db: Database
+    ) throws -> (Identity, String, ReviewLinkRecord?) {
         if let token = request.decider.reviewToken {
             let link = try links.link(for: token, now: now, in: db)
             if let named = request.approvalID, named != link.approvalID {
@@ -97,11 +107,14 @@ struct Approvals: Sendable {
             }
             return (.email(link.email), link.approvalID, link)
         }
-        guard let userID = request.decider.userID, !userID.isEmpty else {
-            throw ApprovalRefusal.invalid("say who decides: a user id, or the token of a review link")
+        guard let actor, !actor.userID.isEmpty else {
+            throw ApprovalRefusal.notAllowed("a decision needs a signed-in user (sent through the Gateway) or a review link")
+        }
+        if let claimed = request.decider.userID, !claimed.isEmpty, claimed != actor.userID {
+            throw ApprovalRefusal.notAllowed("signed in as \(actor.userID), but the decision is made in the name of \(claimed)")
         }
         guard let approvalID = request.approvalID else { throw ApprovalRefusal.invalid("say which approval: approvalID is missing") }
-        return (.user(id: userID, roles: request.decider.roles), approvalID, nil)
+        return (.user(id: actor.userID, roles: actor.roles), approvalID, nil)
     }
 
     // MARK: Queries
@@ -150,7 +163,7 @@ struct Approvals: Sendable {
 
     var handlers: RequestHandlers {
         var handlers = RequestHandlers()
-        handlers.on(DecideApproval.self) { envelope, _ in try await decide(envelope.payload) }
+        handlers.on(DecideApproval.self) { envelope, _ in try await decide(envelope.payload, actor: envelope.actor) }
         handlers.on(ListPendingApprovals.self) { envelope, _ in try await pending(envelope.payload) }
         handlers.on(GetApprovalHistory.self) { envelope, _ in try await history(of: envelope.payload.projectID) }
         handlers.on(ListApprovalActivity.self) { envelope, _ in try await activity(envelope.payload) }

@@ -14,6 +14,9 @@ public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
     public var causationID: UUID?
     /// Identifies the intent, so a retried send of the same intent can be recognised.
     public var idempotencyKey: String?
+    /// Who the Gateway authenticated for the action behind this message; services decide permissions by it, never
+    /// by ids or roles in the payload.
+    public var actor: Actor?
     /// The message itself.
     public var payload: Payload
 
@@ -24,8 +27,10 @@ public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
         correlationID: String,
         causationID: UUID? = nil,
         idempotencyKey: String? = nil,
+        actor: Actor? = nil,
         payload: Payload
     ) {
+        self.actor = actor
         self.id = id
         self.type = type
         self.occurredAt = occurredAt
@@ -42,13 +47,15 @@ extension Envelope where Payload: Message {
         _ payload: Payload,
         correlationID: String,
         causationID: UUID? = nil,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil,
+        actor: Actor? = nil
     ) {
         self.init(
             type: Payload.type,
             correlationID: correlationID,
             causationID: causationID,
             idempotencyKey: idempotencyKey,
+            actor: actor,
             payload: payload
         )
     }
@@ -62,4 +69,16 @@ public struct EnvelopeHeader: Codable, Sendable {
     public var correlationID: String
     public var causationID: UUID?
     public var idempotencyKey: String?
+    public var actor: Actor?
+}
+
+/// A user the Gateway authenticated: who acts, and the roles they hold.
+public struct Actor: Codable, Sendable, Equatable, Hashable {
+    public var userID: String
+    public var roles: [String]
+
+    public init(userID: String, roles: [String] = []) {
+        self.userID = userID
+        self.roles = roles
+    }
 }

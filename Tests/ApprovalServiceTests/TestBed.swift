@@ -73,3 +73,23 @@ func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws
     }
     return try await condition()
 }
+
+/// The Gateway's part in tests: it authenticates a user and sends their decision with them as the envelope's actor.
+extension DecideApproval {
+    /// The signed-in user this test decision is made by, taken from its decider.
+    var signedIn: Actor? { decider.userID.map { Actor(userID: $0, roles: decider.roles) } }
+}
+
+extension Approvals {
+    /// Decides as the decider's user would, signed in through the Gateway.
+    func decide(_ request: DecideApproval) async throws -> ApprovalView {
+        try await decide(request, actor: request.signedIn)
+    }
+}
+
+extension InMemoryBus {
+    /// Sends a decision as the Gateway does: the decider's user as the envelope's actor.
+    func request(_ request: DecideApproval) async throws -> ApprovalView {
+        try await self.request(request, context: MessageContext(actor: request.signedIn))
+    }
+}

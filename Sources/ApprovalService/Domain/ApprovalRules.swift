@@ -120,6 +120,11 @@ enum ApprovalRules {
                 "\(identity) may not decide approval \(approval.id); it is assigned to "
                     + approval.deciders.map(\.description).joined(separator: ", "))
         }
+        // One person fills one place, however many of the assigned roles they hold.
+        guard !approval.decisions.contains(where: { $0.record.decidedBy == identity.description }) else {
+            throw ApprovalRefusal(
+                code: "already-decided", message: "\(identity) already approved approval \(approval.id); it waits for the other assignees")
+        }
         let used = Set(approval.decisions.map(\.filled))
         guard let open = matching.first(where: { !used.contains($0) }) else {
             throw ApprovalRefusal(

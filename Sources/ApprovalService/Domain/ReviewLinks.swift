@@ -17,6 +17,9 @@ struct ReviewLinks: Sendable {
         withUnsafeBytes(of: UInt64(max(0, expiresAt.timeIntervalSince1970)).bigEndian) { payload.append(contentsOf: $0) }
         let signature = Data(HMAC<SHA256>.authenticationCode(for: payload, using: key))
         let token = "\(payload.base64URL).\(signature.base64URL)"
+        // A mail sent again (after a failed attempt, or a reminder) carries the only live link for this person.
+        try ReviewLinkRecord.filter(Column("approvalID") == approvalID && Column("email") == email && Column("usedAt") == nil)
+            .deleteAll(db)
         try ReviewLinkRecord(
             tokenHash: Self.hash(token), approvalID: approvalID, email: email, expiresAt: expiresAt, createdAt: now, usedAt: nil
         ).insert(db)
@@ -47,6 +50,10 @@ struct ReviewLinks: Sendable {
     static func hash(_ token: String) -> String { ContentHash.of(token) }
 
     /// The key from `AIWF_REVIEW_LINK_KEY` (base64), else from `file`, which is created with a new random key.
+    ///
+    /// The file is created in one step with mode 0600 (never readable by others, not even for a moment); a file that
+    /// exists but cannot be read or holds too short a key is a start-up error, never silently replaced (that would
+    /// invalidate every link already mailed).
     static func loadKey(file: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SymmetricKey {
         if let encoded = environment["AIWF_REVIEW_LINK_KEY"], !encoded.isEmpty {
             guard let data = Data(base64Encoded: encoded), data.count >= 32 else {
@@ -54,11 +61,28 @@ struct ReviewLinks: Sendable {
             }
             return SymmetricKey(data: data)
         }
-        if let data = try? Data(contentsOf: file), data.count >= 32 { return SymmetricKey(data: data) }
-        let key = SymmetricKey(size: .bits256)
+        if FileManager.default.fileExists(atPath: file.path) {
+            guard let data = try? Data(contentsOf: file) else {
+                throw ConfigurationError("\(file.path): the review-link key cannot be read; fix its permissions or set AIWF_REVIEW_LINK_KEY")
+            }
+            guard data.count >= 32 else {
+                throw ConfigurationError(
+                    "\(file.path): the review-link key is \(data.count) bytes, at least 32 are needed; restore it, or delete it to make a new one (links already sent stop working)")
+            }
+            return SymmetricKey(data: data)
+        }
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try key.withUnsafeBytes { Data($0) }.write(to: file, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        let key = SymmetricKey(size: .bits256)
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ConfigurationError("\(file.path): cannot create the review-link key (\(String(cString: strerror(errno))))")
+        }
+        defer { close(descriptor) }
+        let written = key.withUnsafeBytes { bytes in write(descriptor, bytes.baseAddress, bytes.count) }
+        guard written == 32, fsync(descriptor) == 0 else {
+            unlink(file.path)
+            throw ConfigurationError("\(file.path): cannot write the review-link key (\(String(cString: strerror(errno))))")
+        }
         return key
     }
 }

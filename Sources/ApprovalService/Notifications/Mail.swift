@@ -21,10 +21,8 @@ struct Mail: Sendable, Equatable {
             "Message-ID: <\(messageID)>", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: 8bit",
         ]
-        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            // A line of a single dot would end the SMTP data early.
-            line.hasPrefix(".") ? "." + line : String(line)
-        }
+        // No dot-stuffing here: libcurl does it on the SMTP upload, and a `.eml` file is not SMTP data.
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         return (headers + [""] + lines).joined(separator: "\r\n") + "\r\n"
     }
 
@@ -47,5 +45,20 @@ struct MailFolder: Mailer {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = mail.messageID.replacingOccurrences(of: "@", with: "_").replacingOccurrences(of: "/", with: "_")
         try Data(mail.rfc5322.utf8).write(to: directory.appendingPathComponent("\(name).eml"), options: .atomic)
+    }
+}
+
+/// What an email address must look like before it may reach a mail header: one `local@domain`, printable ASCII,
+/// no spaces, quotes, angle brackets, commas or line breaks (so nothing can add a header or a recipient).
+enum EmailAddress {
+    static func isValid(_ text: String) -> Bool {
+        guard text.utf8.count <= 254, let at = text.lastIndex(of: "@") else { return false }
+        let local = text[..<at]
+        let domain = text[text.index(after: at)...]
+        let allowedLocal = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+-/=?^_`{|}~")
+        let allowedDomain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+        return !local.isEmpty && local.count <= 64 && local.allSatisfy(allowedLocal.contains) && !local.hasPrefix(".")
+            && !local.hasSuffix(".") && !local.contains("..") && domain.contains(".") && domain.allSatisfy(allowedDomain.contains)
+            && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.hasPrefix("-") && !domain.contains("..")
     }
 }

@@ -48,16 +48,23 @@ public struct MessageContext: Sendable {
     public var correlationID: String
     public var causationID: UUID?
     public var idempotencyKey: String?
+    /// The authenticated user the message acts for, carried on to the messages it causes.
+    public var actor: Actor?
 
-    public init(correlationID: String = UUID().uuidString, causationID: UUID? = nil, idempotencyKey: String? = nil) {
+    public init(
+        correlationID: String = UUID().uuidString, causationID: UUID? = nil, idempotencyKey: String? = nil, actor: Actor? = nil
+    ) {
         self.correlationID = correlationID
         self.causationID = causationID
         self.idempotencyKey = idempotencyKey
+        self.actor = actor
     }
 
-    /// The context of a message sent because `message` arrived: same correlation, caused by it.
+    /// The context of a message sent because `message` arrived: same correlation and actor, caused by it.
     public init(causedBy message: IncomingMessage, idempotencyKey: String? = nil) {
-        self.init(correlationID: message.header.correlationID, causationID: message.header.id, idempotencyKey: idempotencyKey)
+        self.init(
+            correlationID: message.header.correlationID, causationID: message.header.id, idempotencyKey: idempotencyKey,
+            actor: message.header.actor)
     }
 }
 
@@ -83,7 +90,7 @@ extension OutgoingMessage {
     ) throws -> OutgoingMessage {
         let envelope = Envelope(
             payload, correlationID: context.correlationID, causationID: context.causationID,
-            idempotencyKey: context.idempotencyKey
+            idempotencyKey: context.idempotencyKey, actor: context.actor
         )
         var message = OutgoingMessage(
             exchange: exchange, routingKey: routingKey ?? payload.routingKey, body: try MessageCoder().encode(envelope),
