@@ -59,12 +59,17 @@ struct AMQPConnectionTests {
 @Suite("AMQP connection liveness", .timeLimit(.minutes(1)))
 struct AMQPLivenessTests {
     @Test func anIdleConnectionKeepsItsHeartbeatAndStaysUsable() async throws {
-        let connection = TestBroker.connection("test.idle", heartbeatSeconds: 1)
+        // Without reconnects, a connection the broker dropped for missed heartbeats would stay down: the test can fail.
+        var options = AMQPConnectionOptions(url: TestBroker.url, name: "test.idle")
+        options.heartbeatSeconds = 1
+        options.reconnects = false
+        let connection = AMQPConnection(options: options, logger: TestBroker.logger)
         let queue = TestBroker.uniqueName("idle")
         try await connection.declare(Topology(queues: [QueueSpec(name: queue)]))
         // Four heartbeat intervals without a single call: the broker drops a connection that misses two.
         try await Task.sleep(for: .seconds(4))
         #expect(connection.isConnected)
+        #expect(connection.generation == 1, "the first connection, never a reconnect")
         try await connection.publish(OutgoingMessage(exchange: "", routingKey: queue, body: Data("still here".utf8)))
         #expect(try await connection.messageCount(queue: queue) == 1)
         try await connection.delete(queue: queue)

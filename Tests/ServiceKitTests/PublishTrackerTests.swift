@@ -98,3 +98,20 @@ struct PublishTrackerTests {
         #expect(outcomes["gone"]?.contains("CancellationError") == true)
     }
 }
+
+@Suite("Delivery limits")
+struct DeliveryLimitTests {
+    @Test func aBodyPastTheLimitIsDeadLetteredUnread() async {
+        var policy = DeliveryPolicy()
+        policy.maximumBodyBytes = 1_000
+        let processor = DeliveryProcessor(queue: "q", policy: policy, logger: TestBroker.logger) { _ in
+            Issue.record("the handler saw an oversized body")
+        }
+        let outcome = await processor.process(body: Data(repeating: 32, count: 1_001), routingKey: "k", redelivered: false, replyTo: nil)
+        guard case .deadLetter(let reason) = outcome else {
+            Issue.record("expected a dead letter, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("1001 bytes"))
+    }
+}

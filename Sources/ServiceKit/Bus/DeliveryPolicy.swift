@@ -8,6 +8,8 @@ public struct DeliveryPolicy: Sendable {
     public var maxAttempts: Int = 5
     public var initialBackoff: Duration = .milliseconds(100)
     public var maximumBackoff: Duration = .seconds(10)
+    /// The largest message body handled; a larger one is dead-lettered unread (no field of any message needs more).
+    public var maximumBodyBytes = 8 * 1024 * 1024
 
     public init(maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(100), maximumBackoff: Duration = .seconds(10)) {
         self.maxAttempts = maxAttempts
@@ -55,6 +57,11 @@ struct DeliveryProcessor: Sendable {
     }
 
     func process(body: Data, routingKey: String, redelivered: Bool, replyTo: String?) async -> DeliveryOutcome {
+        guard body.count <= policy.maximumBodyBytes else {
+            return deadLetter(
+                reason: "the body is \(body.count) bytes; at most \(policy.maximumBodyBytes) are handled",
+                metadata: ["routing_key": "\(routingKey.prefix(100))"])
+        }
         let message: IncomingMessage
         do {
             message = try IncomingMessage(body: body, queue: queue, routingKey: routingKey, redelivered: redelivered, replyTo: replyTo)
