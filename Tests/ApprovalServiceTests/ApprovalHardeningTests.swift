@@ -73,7 +73,8 @@ struct ApprovalHardeningTests {
     }
 
     @Test func aMailIsNotDotStuffedTwice() {
-        let mail = Mail(from: "a@example.com", to: "b@example.com", subject: "s", body: ".\n..leading dots\nend", messageID: "m", date: Date())
+        let mail = Mail(
+            from: "a@example.com", to: "b@example.com", subject: "s", body: ".\n..leading dots\nend", messageID: "m", date: Date())
         #expect(mail.rfc5322.hasSuffix("\r\n.\r\n..leading dots\r\nend\r\n"), "libcurl stuffs dots on the SMTP upload")
     }
 

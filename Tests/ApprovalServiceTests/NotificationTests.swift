@@ -118,7 +118,8 @@ struct NotificationTests {
         defer { bed.remove() }
         var fast = try await bed.start()
         fast = ApprovalService(
-            approvals: fast.approvals, dispatcher: fast.dispatcher.withBackoff(.milliseconds(50)), timers: fast.timers, retention: fast.retention, outbox: fast.outbox,
+            approvals: fast.approvals, dispatcher: fast.dispatcher.withBackoff(.milliseconds(50)), timers: fast.timers,
+            retention: fast.retention, outbox: fast.outbox,
             bus: fast.bus)
         let service = fast
         _ = try await service.outbox.commit { db in

@@ -89,9 +89,11 @@ struct HostileRequestTests {
     @Test func aPayloadThatDoesNotDecodeIsAnsweredWhenItsRequestIDCanBeReadElseDeadLettered() async throws {
         let bed = try await Bed()
         defer { bed.fake.stop() }
-        let header = #""id":"\#(UUID().uuidString)","type":"provider.generate-content.v1","occurredAt":"2026-12-01T00:00:00Z","correlationID":"c""#
+        let header =
+            #""id":"\#(UUID().uuidString)","type":"provider.generate-content.v1","occurredAt":"2026-12-01T00:00:00Z","correlationID":"c""#
         let readable = Data(#"{\#(header),"payload":{"requestID":"wrong-type","user":"Hi","maxTokens":"many"}}"#.utf8)
-        let header2 = #""id":"\#(UUID().uuidString)","type":"provider.generate-content.v1","occurredAt":"2026-12-01T00:00:00Z","correlationID":"c""#
+        let header2 =
+            #""id":"\#(UUID().uuidString)","type":"provider.generate-content.v1","occurredAt":"2026-12-01T00:00:00Z","correlationID":"c""#
         let unreadable = Data(#"{\#(header2),"payload":{"user":42}}"#.utf8)
         let answers = try await bed.answers(to: [readable, unreadable], expecting: 1)
         let failure = try #require(answers.first).decode(GenerationFailed.self).payload
@@ -101,10 +103,11 @@ struct HostileRequestTests {
         #expect(await bed.fake.requests.isEmpty)
     }
 
-    @Test(arguments: [
-        ("inf", JSONPoster.retryAfterLimit), ("1e20", JSONPoster.retryAfterLimit), ("-5", .zero), ("nan", .zero),
-        ("2", .seconds(2)),
-    ] as [(String, Duration)])
+    @Test(
+        arguments: [
+            ("inf", JSONPoster.retryAfterLimit), ("1e20", JSONPoster.retryAfterLimit), ("-5", .zero), ("nan", .zero),
+            ("2", .seconds(2)),
+        ] as [(String, Duration)])
     func retryAfterValuesFromOutsideNeverTrap(_ header: String, _ expected: Duration) {
         var headers = HTTPHeaders()
         headers.add(name: "retry-after", value: header)
@@ -161,7 +164,8 @@ struct HostileRequestTests {
     @Test func aSlotThatNeverComesEndsAtTheRequestsDeadline() async throws {
         let gateway = ProviderGateway(
             configuration: try ProvidersConfiguration.parse(
-                yaml: "default_provider: local\nproviders:\n  local: {kind: local, models: {w: {input_per_million: 0, output_per_million: 0}}}",
+                yaml:
+                    "default_provider: local\nproviders:\n  local: {kind: local, models: {w: {input_per_million: 0, output_per_million: 0}}}",
                 environment: [:]),
             database: try ServiceDatabase.inMemory(migrations: AnswerLedger.migrate), bus: InMemoryBus(logger: quiet), logger: quiet,
             gate: CountingGate(slotsAvailable: false))

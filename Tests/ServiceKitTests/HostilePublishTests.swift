@@ -93,7 +93,8 @@ struct HostilePublishTests {
     }
 
     @Test func aRequestWhoseBrokerIsUnreachableTimesOutOnTime() async throws {
-        let bus = AMQPBus(url: try AMQPURL("amqp://guest:guest@127.0.0.1:1/"), serviceName: "test.request-timeout", logger: TestBroker.logger)
+        let bus = AMQPBus(
+            url: try AMQPURL("amqp://guest:guest@127.0.0.1:1/"), serviceName: "test.request-timeout", logger: TestBroker.logger)
         let started = ContinuousClock.now
         await #expect(throws: RequestTimeoutError.self) {
             _ = try await bus.request(OutgoingMessage(exchange: "", routingKey: "q", body: Data()), timeout: .milliseconds(300))

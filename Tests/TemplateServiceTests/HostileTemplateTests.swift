@@ -27,7 +27,9 @@ struct HostileTemplateTests {
         let client = AMQPBus(url: url, serviceName: "test.bomb", logger: logger)
 
         var lines = [#"a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]"#]
-        for level in 1...8 { lines.append("a\(level): &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ","))]") }
+        for level in 1...8 {
+            lines.append("a\(level): &a\(level) [\(Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ","))]")
+        }
         lines.append("code: bomb\nname: Bomb\ndescription: x\nstages: *a8")
         let bomb = lines.joined(separator: "\n")
         let deep = "code: deep\nstages: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

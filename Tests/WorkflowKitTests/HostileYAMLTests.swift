@@ -85,7 +85,8 @@ struct HostileYAMLTests {
         try FileManager.default.createDirectory(at: sibling, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         try "secret".write(to: sibling.appendingPathComponent("x.md"), atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(at: site.appendingPathComponent("link.md"), withDestinationURL: sibling.appendingPathComponent("x.md"))
+        try FileManager.default.createSymbolicLink(
+            at: site.appendingPathComponent("link.md"), withDestinationURL: sibling.appendingPathComponent("x.md"))
         try "inside".write(to: site.appendingPathComponent("ok.md"), atomically: true, encoding: .utf8)
 
         #expect(WorkflowLoader.isInside(site.appendingPathComponent("ok.md"), site))

@@ -63,11 +63,13 @@ struct ReviewLinks: Sendable {
         }
         if FileManager.default.fileExists(atPath: file.path) {
             guard let data = try? Data(contentsOf: file) else {
-                throw ConfigurationError("\(file.path): the review-link key cannot be read; fix its permissions or set AIWF_REVIEW_LINK_KEY")
+                throw ConfigurationError(
+                    "\(file.path): the review-link key cannot be read; fix its permissions or set AIWF_REVIEW_LINK_KEY")
             }
             guard data.count >= 32 else {
                 throw ConfigurationError(
-                    "\(file.path): the review-link key is \(data.count) bytes, at least 32 are needed; restore it, or delete it to make a new one (links already sent stop working)")
+                    "\(file.path): the review-link key is \(data.count) bytes, at least 32 are needed; restore it, or delete it to make a new one (links already sent stop working)"
+                )
             }
             return SymmetricKey(data: data)
         }

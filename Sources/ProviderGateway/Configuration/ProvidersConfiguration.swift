@@ -115,7 +115,8 @@ struct ProviderConfiguration: Sendable {
         for (model, price) in entry.models where price.maxOutputTokens < 1 {
             throw ProvidersConfigurationError("\(field).models.\(model).max_output_tokens: must be at least 1")
         }
-        for (model, price) in entry.models where !(price.inputPerMillion.isFinite && price.inputPerMillion >= 0)
+        for (model, price) in entry.models
+        where !(price.inputPerMillion.isFinite && price.inputPerMillion >= 0)
             || !(price.outputPerMillion.isFinite && price.outputPerMillion >= 0)
         {
             throw ProvidersConfigurationError("\(field).models.\(model): prices must be 0 or more")

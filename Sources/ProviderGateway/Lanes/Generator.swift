@@ -169,7 +169,8 @@ struct Generator: Sendable {
                     return .failed(
                         GenerationFailed(
                             requestID: request.requestID, kind: error.kind.rawValue,
-                            message: "\(name) asks to wait \(delay) before the next attempt, longer than the \(Self.maximumRetryWait) waited here; send the request again later. Last failure: \(error.message)",
+                            message:
+                                "\(name) asks to wait \(delay) before the next attempt, longer than the \(Self.maximumRetryWait) waited here; send the request again later. Last failure: \(error.message)",
                             retryable: true, attempts: attempts
                         )
                     )

@@ -21,11 +21,13 @@ struct RequestCheck: Sendable {
         }
         let name = request.provider ?? configuration.defaultProvider
         guard let provider = configuration.providers[name] else {
-            return "provider: '\(name.prefix(100))' is not configured; configured: \(configuration.providers.keys.sorted().joined(separator: ", "))"
+            return
+                "provider: '\(name.prefix(100))' is not configured; configured: \(configuration.providers.keys.sorted().joined(separator: ", "))"
         }
         let modelName = request.model ?? provider.defaultModel
         guard let model = provider.models[modelName] else {
-            return "model: provider '\(name)' has no model '\(modelName.prefix(100))'; configured: \(provider.models.keys.sorted().joined(separator: ", "))"
+            return
+                "model: provider '\(name)' has no model '\(modelName.prefix(100))'; configured: \(provider.models.keys.sorted().joined(separator: ", "))"
         }
         if let maxTokens = request.maxTokens, !(1...model.maxOutputTokens).contains(maxTokens) {
             return "maxTokens: must be between 1 and \(model.maxOutputTokens) for \(name)/\(modelName) (got \(maxTokens))"

@@ -160,7 +160,8 @@ public final class AMQPConnection: Sendable {
         _ body: @escaping @Sendable (ConnectionDriver) throws -> Result
     ) async throws -> Result {
         let waiter = Mutex<CheckedContinuation<Result, any Error>?>(nil)
-        let take = { @Sendable in waiter.withLock { slot -> CheckedContinuation<Result, any Error>? in
+        let take = { @Sendable in
+            waiter.withLock { slot -> CheckedContinuation<Result, any Error>? in
                 defer { slot = nil }
                 return slot
             }

@@ -145,7 +145,7 @@ final class AMQPWire {
         do {
             try check("look up exchange '\(exchange)'", channel: channel)
             return true
-        } catch where error.code == .channelClosed && error.message.contains("404") {
+        } catch  where error.code == .channelClosed && error.message.contains("404") {
             throw AMQPError.unknownExchange(exchange)
         }
     }
@@ -216,7 +216,7 @@ final class AMQPWire {
             ("exchange", message.exchange), ("routing key", message.routingKey), ("message id", message.messageID),
             ("reply-to", message.replyTo), ("correlation id", message.correlationID), ("type", message.type),
         ]
-        for case let (field, value?) in fields where value.utf8.count > AMQPNames.maximumLength {
+        for case (let field, let value?) in fields where value.utf8.count > AMQPNames.maximumLength {
             return "the \(field) is \(value.utf8.count) bytes; AMQP allows at most \(AMQPNames.maximumLength)"
         }
         if let expiration = message.expirationMilliseconds, expiration < 0 {
@@ -340,7 +340,8 @@ final class AMQPWire {
             var closeOK = amqp_channel_close_ok_t(dummy: 0)
             amqp_send_method(state, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
             return .channelClosed(
-                channel: frame.channel, reason: "the broker closed channel \(frame.channel): \(close.reply_code) \(Self.string(close.reply_text))")
+                channel: frame.channel,
+                reason: "the broker closed channel \(frame.channel): \(close.reply_code) \(Self.string(close.reply_text))")
         case AMQP_CONNECTION_CLOSE_METHOD:
             let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
             var closeOK = amqp_connection_close_ok_t(dummy: 0)

@@ -37,7 +37,8 @@ final class ConnectionDriver {
     init(connection: AMQPConnection) {
         self.connection = connection
         self.reconnects = Counter(label: "aiwf_amqp_reconnects_total", dimensions: [("connection", connection.options.name)])
-        self.publishes = PublishTracker(window: connection.options.publishWindow, maximumAttempts: connection.options.maximumPublishAttempts)
+        self.publishes = PublishTracker(
+            window: connection.options.publishWindow, maximumAttempts: connection.options.maximumPublishAttempts)
     }
 
     // MARK: Loop
@@ -240,7 +241,7 @@ final class ConnectionDriver {
             do {
                 try checkExchange(pending.message.exchange, using: wire)
                 try wire.publish(pending.message, on: Self.publishChannel)
-            } catch where error.code == .unknownExchange {
+            } catch  where error.code == .unknownExchange {
                 pending.waiter.settle(error)
                 continue
             } catch {
@@ -271,7 +272,8 @@ final class ConnectionDriver {
         freeChannels.append(channel)
         if let error = failure {
             guard error.code == .connectionLost else { throw error }
-            throw AMQPError.transactionUncertain("the connection broke during a transaction of \(messages.count) messages: \(error.message)")
+            throw AMQPError.transactionUncertain(
+                "the connection broke during a transaction of \(messages.count) messages: \(error.message)")
         }
     }
 

@@ -124,7 +124,9 @@ struct PublishTracker {
     }
 
     private static func timeout(_ publish: PendingPublish) -> AMQPError {
-        .timedOut("the broker did not confirm message \(publish.message.messageID) to '\(publish.message.exchange)' in time; is RabbitMQ reachable?")
+        .timedOut(
+            "the broker did not confirm message \(publish.message.messageID) to '\(publish.message.exchange)' in time; is RabbitMQ reachable?"
+        )
     }
 }
 

@@ -59,7 +59,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         }
         let timeoutText = shutdownTimeout.map { "\($0)" } ?? pick(nil, "AIWF_SHUTDOWN_TIMEOUT") ?? "10"
         guard let timeout = Double(timeoutText), timeout.isFinite, timeout > 0, timeout <= 3600 else {
-            throw ConfigurationError("--shutdown-timeout / AIWF_SHUTDOWN_TIMEOUT: '\(timeoutText)' is not a number of seconds between 0 and 3600")
+            throw ConfigurationError(
+                "--shutdown-timeout / AIWF_SHUTDOWN_TIMEOUT: '\(timeoutText)' is not a number of seconds between 0 and 3600")
         }
         return ServiceConfiguration(
             serviceName: service,

@@ -256,7 +256,8 @@ struct WorkflowValidator {
             if part.hasPrefix("partials."), let cycle = Self.inclusionCycle(from: String(part.dropFirst("partials.".count)), in: partials) {
                 issues.append(
                     WorkflowIssue(
-                        path: "\(path).\(part)", message: "includes itself (\(cycle.joined(separator: " → "))); a partial may not loop back"))
+                        path: "\(path).\(part)", message: "includes itself (\(cycle.joined(separator: " → "))); a partial may not loop back"
+                    ))
             }
             for variable in references.variables {
                 let parts = variable.split(separator: ".").map(String.init)
