@@ -109,3 +109,13 @@ struct ApprovalHardeningTests {
         #expect(try await database.read { db in try ReviewLinkRecord.fetchCount(db) } == 0)
     }
 }
+
+@Suite struct WebhookSignatureVectorTests {
+    /// Computed outside this code base: `hmac.new(secret, b'1700000000.{"a":1}', hashlib.sha256).hexdigest()` in Python.
+    @Test func theSignatureMatchesAVectorComputedElsewhere() {
+        let signature = WebhookSender.signature(
+            timestamp: "1700000000", body: Data(#"{"a":1}"#.utf8), secret: SymmetricKey(data: Data("a-test-secret-of-32-characters!!".utf8))
+        )
+        #expect(signature == "f4a7df396302ec59378a0e50fc45048c8d963c8b108c06f96d407e9bbb58c7cf")
+    }
+}

@@ -133,9 +133,13 @@ struct NotificationTests {
         let deliveries = await receiver.received
         #expect(deliveries[0].delivery == deliveries[1].delivery, "the retry is the same delivery")
         let hook = deliveries[1]
-        let expected = WebhookSender.signature(
-            timestamp: hook.timestamp, body: hook.body, secret: SymmetricKey(data: Data("a-test-secret-of-32-characters!!".utf8)))
+        // Checked as a receiver would, without the sender's code: HMAC-SHA256 of "<timestamp>.<body>" under the secret.
+        let signed = Data("\(hook.timestamp).".utf8) + hook.body
+        let expected = HMAC<SHA256>.authenticationCode(
+            for: signed, using: SymmetricKey(data: Data("a-test-secret-of-32-characters!!".utf8))
+        ).map { String(format: "%02x", $0) }.joined()
         #expect(hook.signature == "sha256=" + expected)
+        #expect(Int(hook.timestamp).map { abs(Date().timeIntervalSince1970 - Double($0)) < 300 } == true, "a fresh unix timestamp")
         let payload = try MessageCoder().decode(WebhookPayload.self, from: hook.body)
         #expect(payload.type == "approval.requested" && payload.approval.projectID == "project-1")
     }

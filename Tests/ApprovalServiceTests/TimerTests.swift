@@ -16,16 +16,18 @@ struct TimerTests {
         let request = pagesApproval(
             assignees: [.user("ana")], remindAfterHours: 1.0 / 3600, expireAfterDays: 2.0 / 86_400, escalateTo: [.email("boss@example.com")]
         )
-        _ = try await first.outbox.commit { db in ((), try first.approvals.create(request, context: MessageContext(), in: db)) }
-        try await first.timers.fireDue()
+        // A manual clock: the timers are judged at the moments given, not by sleeping through them.
+        let start = Date()
+        _ = try await first.outbox.commit { db in ((), try first.approvals.create(request, context: MessageContext(), now: start, in: db)) }
+        try await first.timers.fireDue(now: start)
         let id = try #require(try await first.approvals.history(of: "project-1").first?.id)
         #expect(
             try await first.approvals.database.read { db in try ActivityRecord.filter(Column("kind") == "reminder").fetchCount(db) } == 0)
 
         // The service is down while both timers come due, then starts again on the same database.
-        try await Task.sleep(for: .milliseconds(2_200))
+        let later = start.addingTimeInterval(2.2)
         let second = try await bed.start()
-        try await second.timers.fireDue()
+        try await second.timers.fireDue(now: later)
         try await second.outbox.relayPending()
 
         let database = second.approvals.database
@@ -45,7 +47,7 @@ struct TimerTests {
         }
 
         // Each timer fired once: firing again changes nothing.
-        try await second.timers.fireDue()
+        try await second.timers.fireDue(now: later.addingTimeInterval(60))
         #expect(try await database.read { db in try ActivityRecord.filter(Column("kind") == "reminder").fetchCount(db) } == reminders.count)
         #expect(try await database.read { db in try TimerRecord.filter(Column("firedAt") == nil).fetchCount(db) } == 0)
     }

@@ -95,10 +95,14 @@ struct HostileRequestTests {
         let header2 =
             #""id":"\#(UUID().uuidString)","type":"provider.generate-content.v1","occurredAt":"2026-12-01T00:00:00Z","correlationID":"c""#
         let unreadable = Data(#"{\#(header2),"payload":{"user":42}}"#.utf8)
-        let answers = try await bed.answers(to: [readable, unreadable], expecting: 1)
+        let answers = try await bed.answers(to: [unreadable, readable], expecting: 1)
         let failure = try #require(answers.first).decode(GenerationFailed.self).payload
         #expect(failure.requestID == "wrong-type")
         #expect(failure.kind == "bad_request")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while bed.bus.messages(in: "\(ProviderGateway.laneQueue("openai")).dead").isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(bed.bus.messages(in: "\(ProviderGateway.laneQueue("openai")).dead").count == 1)
         #expect(await bed.fake.requests.isEmpty)
     }

@@ -99,7 +99,7 @@ struct HostilePublishTests {
         await #expect(throws: RequestTimeoutError.self) {
             _ = try await bus.request(OutgoingMessage(exchange: "", routingKey: "q", body: Data()), timeout: .milliseconds(300))
         }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(10), "bounded by the request's timeout, not by the broker's return")
         await bus.close()
     }
 }
