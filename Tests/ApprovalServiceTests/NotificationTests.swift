@@ -108,6 +108,8 @@ struct NotificationTests {
         try await service.dispatcher.sendDue()
         let notification = try #require(try await service.approvals.database.read { db in try NotificationRecord.fetchOne(db) })
         #expect(notification.sentAt == nil && notification.attempts == 1)
+        // The refusal is the missing TLS itself (curl's CURLE_USE_SSL_FAILED), not some other failure on the way.
+        #expect(notification.lastError?.contains("SSL level failed") == true, "\(notification.lastError ?? "no error")")
         #expect(sink.mails.isEmpty, "nothing, credentials included, goes over a connection that was not upgraded")
     }
 
