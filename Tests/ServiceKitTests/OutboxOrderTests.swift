@@ -15,6 +15,28 @@ struct OutboxOrderTests {
         return message
     }
 
+    /// A queue, its bus and an outbox whose failed records wait exactly one second and park after `maximumAttempts`.
+    private func parkingBed(
+        _ name: String, maximumAttempts: Int
+    ) async throws -> (String, BusFixture, AMQPBus, any DatabaseWriter, Outbox) {
+        let queue = TestBroker.uniqueName(name)
+        let fixture = try await BusFixture(.amqp, name: "test.\(name)", topology: .workQueue(queue, kind: .classic))
+        let bus = try #require(fixture.bus as? AMQPBus)
+        let database = try ServiceDatabase.inMemory()
+        let outbox = Outbox(
+            database: database, bus: bus, logger: TestBroker.logger, maximumAttempts: maximumAttempts,
+            retryBackoff: Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0))
+        return (queue, fixture, bus, database, outbox)
+    }
+
+    /// A mandatory note of `stream` that no queue is bound for.
+    private func unroutable(_ text: String, stream: String, to queue: String) throws -> OutgoingMessage {
+        var message = try note(text, stream: stream, to: queue)
+        message.routingKey = TestBroker.uniqueName("nobody")
+        message.mandatory = true
+        return message
+    }
+
     private func texts(in queue: String, count: Int, bus: AMQPBus) async throws -> [String] {
         let subscription = try await bus.consumer.consume(queue: queue, prefetch: 500)
         var texts: [String] = []
@@ -54,17 +76,8 @@ struct OutboxOrderTests {
     }
 
     @Test func aRecordThatKeepsFailingHoldsBackOnlyItsStreamThenIsParked() async throws {
-        let queue = TestBroker.uniqueName("parking")
-        let fixture = try await BusFixture(.amqp, name: "test.parking", topology: .workQueue(queue, kind: .classic))
-        let bus = try #require(fixture.bus as? AMQPBus)
-        let database = try ServiceDatabase.inMemory()
-        let outbox = Outbox(
-            database: database, bus: bus, logger: TestBroker.logger, maximumAttempts: 3,
-            retryBackoff: Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0))
-        var unroutable = try note("nobody takes this", stream: "a", to: queue)
-        unroutable.routingKey = TestBroker.uniqueName("nobody")
-        unroutable.mandatory = true
-        let failing = unroutable
+        let (queue, fixture, bus, database, outbox) = try await parkingBed("parking", maximumAttempts: 3)
+        let failing = try unroutable("nobody takes this", stream: "a", to: queue)
         try await database.write { db in
             try Outbox.enqueue([try note("a 1", stream: "a", to: queue), failing, try note("a 3", stream: "a", to: queue)], in: db)
             try Outbox.enqueue([try note("b 1", stream: "b", to: queue), try note("b 2", stream: "b", to: queue)], in: db)
@@ -90,17 +103,8 @@ struct OutboxOrderTests {
     }
 
     @Test func laterRecordsOfAStreamWaitBehindAFailedOneAndFollowItInOrder() async throws {
-        let queue = TestBroker.uniqueName("behind")
-        let fixture = try await BusFixture(.amqp, name: "test.behind", topology: .workQueue(queue, kind: .classic))
-        let bus = try #require(fixture.bus as? AMQPBus)
-        let database = try ServiceDatabase.inMemory()
-        let outbox = Outbox(
-            database: database, bus: bus, logger: TestBroker.logger, maximumAttempts: 2,
-            retryBackoff: Backoff(initial: .seconds(1), maximum: .seconds(1), jitter: 0))
-        var unroutable = try note("nobody", stream: "a", to: queue)
-        unroutable.routingKey = TestBroker.uniqueName("nobody")
-        unroutable.mandatory = true
-        let failing = unroutable
+        let (queue, fixture, bus, database, outbox) = try await parkingBed("behind", maximumAttempts: 2)
+        let failing = try unroutable("nobody", stream: "a", to: queue)
         try await database.write { db in try Outbox.enqueue([failing], in: db) }
         var now = Date()
         #expect(try await outbox.relayPending(now: now).failed == 1)

@@ -21,7 +21,7 @@ struct PublishTrackerTests {
     ) -> PendingPublish {
         PendingPublish(
             message: OutgoingMessage(exchange: "", routingKey: "q", body: Data(name.utf8), messageID: name, mandatory: mandatory),
-            waiter: PublishWaiter(count: 1) { outcomes.record(name, $0) }, deadline: deadline)
+            waiter: PublishWaiter { outcomes.record(name, $0) }, deadline: deadline)
     }
 
     private func body(_ publish: PendingPublish?) -> String? {
@@ -93,7 +93,7 @@ struct PublishTrackerTests {
         let abandoned = pending("gone", outcomes)
         tracker.enqueue(abandoned)
         tracker.enqueue(pending("kept", outcomes))
-        abandoned.waiter.abandon(CancellationError())
+        abandoned.waiter.settle(CancellationError())
         #expect(body(tracker.next()) == "kept")
         #expect(outcomes["gone"]?.contains("CancellationError") == true)
     }

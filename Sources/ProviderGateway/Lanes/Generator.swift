@@ -93,19 +93,17 @@ struct Generator: Sendable {
                 releaseSlot = try await withDeadline(request.deadline, "waiting for a concurrency slot of \(name)") {
                     try await gate.slot(name)
                 }
+            } catch {
+                return admissionFailure(request, provider: name, error, attempts: attempts)
+            }
+            do {
                 try await withDeadline(request.deadline, "waiting for a request permit of \(name)") {
                     try await gate.permit(name)
                     try await gate.tokens(name, estimate)
                 }
-            } catch let error as DeadlineExceededError {
-                return .failed(
-                    GenerationFailed(
-                        requestID: request.requestID, kind: "deadline", message: "\(error)", retryable: false, attempts: attempts))
             } catch {
-                return .failed(
-                    failure(
-                        request, ProviderFailure(kind: .server, message: "no admission to \(name): \(error)"), attempts: attempts,
-                        retryable: true))
+                await releaseSlot()  // taken for a call that does not happen
+                return admissionFailure(request, provider: name, error, attempts: attempts)
             }
             attempts += 1
             metrics.requests.increment()
@@ -184,6 +182,18 @@ struct Generator: Sendable {
             }
         }
         return nil
+    }
+
+    /// The answer when a call could not be admitted: past the deadline, or the broker's slots and permits unreachable.
+    private func admissionFailure(_ request: GenerateContent, provider: String, _ error: any Error, attempts: Int) -> GenerationResult {
+        if let error = error as? DeadlineExceededError {
+            return .failed(
+                GenerationFailed(requestID: request.requestID, kind: "deadline", message: "\(error)", retryable: false, attempts: attempts))
+        }
+        return .failed(
+            failure(
+                request, ProviderFailure(kind: .server, message: "no admission to \(provider): \(error)"), attempts: attempts,
+                retryable: true))
     }
 
     /// Passes streamed text on with the number of the call it came from.

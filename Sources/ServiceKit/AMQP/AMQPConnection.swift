@@ -209,27 +209,7 @@ public final class AMQPConnection: Sendable {
     /// Waits at most ``AMQPConnectionOptions/publishTimeout`` (then throws ``AMQPError/Code/timedOut``) and ends at
     /// once when the calling task is cancelled; messages not sent by then are not sent at all.
     public func publish(_ messages: [OutgoingMessage]) async throws {
-        guard !messages.isEmpty else { return }
-        let deadline = ContinuousClock.now + options.publishTimeout
-        let waiter = Mutex<PublishWaiter?>(nil)
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let publish = PublishWaiter(count: messages.count) { error in
-                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-                }
-                waiter.withLock { $0 = publish }
-                if Task.isCancelled { publish.abandon(CancellationError()) }
-                submit(
-                    Job(
-                        needsConnection: false,
-                        run: { driver in driver.enqueue(messages, waiter: publish, deadline: deadline) },
-                        fail: { publish.abandon($0) }
-                    )
-                )
-            }
-        } onCancel: {
-            waiter.withLock { $0 }?.abandon(CancellationError())
-        }
+        if let error = await publishEach(messages).lazy.compactMap({ $0 }).first { throw error }
     }
 
     /// Publishes messages in one AMQP transaction: every one of them is enqueued, or none is (when this process
@@ -249,7 +229,7 @@ public final class AMQPConnection: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let remaining = Mutex(messages.count)
                 let each = messages.indices.map { index in
-                    PublishWaiter(count: 1) { error in
+                    PublishWaiter { error in
                         outcomes.withLock { $0[index] = error }
                         let done = remaining.withLock { count -> Bool in
                             count -= 1
@@ -259,19 +239,19 @@ public final class AMQPConnection: Sendable {
                     }
                 }
                 waiters.withLock { $0 = each }
-                if Task.isCancelled { each.forEach { $0.abandon(CancellationError()) } }
+                if Task.isCancelled { each.forEach { $0.settle(CancellationError()) } }
                 submit(
                     Job(
                         needsConnection: false,
                         run: { driver in
-                            for (message, waiter) in zip(messages, each) { driver.enqueue([message], waiter: waiter, deadline: deadline) }
+                            for (message, waiter) in zip(messages, each) { driver.enqueue(message, waiter: waiter, deadline: deadline) }
                         },
-                        fail: { error in each.forEach { $0.abandon(error) } }
+                        fail: { error in each.forEach { $0.settle(error) } }
                     )
                 )
             }
         } onCancel: {
-            waiters.withLock { $0 }.forEach { $0.abandon(CancellationError()) }
+            waiters.withLock { $0 }.forEach { $0.settle(CancellationError()) }
         }
         return outcomes.withLock { $0 }
     }

@@ -65,7 +65,4 @@ extension AMQPError.Code {
 
     /// The connection broke during a transaction: it may or may not have committed. Look before trying again.
     public static let transactionUncertain = Self(rawValue: "transaction-uncertain")
-
-    /// Whether the same message can succeed when sent again later.
-    public var isPermanent: Bool { self == .invalidMessage || self == .unknownExchange }
 }

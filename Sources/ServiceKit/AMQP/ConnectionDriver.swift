@@ -224,10 +224,8 @@ final class ConnectionDriver {
 
     // MARK: Publishing
 
-    func enqueue(_ messages: [OutgoingMessage], waiter: PublishWaiter, deadline: ContinuousClock.Instant) {
-        for message in messages {
-            publishes.enqueue(PendingPublish(message: message, waiter: waiter, deadline: deadline))
-        }
+    func enqueue(_ message: OutgoingMessage, waiter: PublishWaiter, deadline: ContinuousClock.Instant) {
+        publishes.enqueue(PendingPublish(message: message, waiter: waiter, deadline: deadline))
     }
 
     /// Sends what the window has room for. A message the broker would refuse fails alone, before it is sent.
@@ -261,13 +259,7 @@ final class ConnectionDriver {
                 throw AMQPError.invalidMessage(problem)
             }
         }
-        let channel: UInt16
-        if let free = freeChannels.popLast() {
-            channel = free
-        } else {
-            channel = nextChannel
-            nextChannel += 1
-        }
+        let channel = allocateChannel()
         let failure = Self.transaction(messages, on: channel, using: wire)
         freeChannels.append(channel)
         if let error = failure {
@@ -334,18 +326,20 @@ final class ConnectionDriver {
         if wire != nil { subscribe(registration.id) }
     }
 
+    /// A channel number no consumer or transaction uses now: one given back, else a new one.
+    private func allocateChannel() -> UInt16 {
+        if let free = freeChannels.popLast() { return free }
+        defer { nextChannel += 1 }
+        return nextChannel
+    }
+
     private func subscribe(_ id: Int) {
         guard let wire, var state = consumers[id] else { return }
         let registration = state.registration
         var channel = Self.publishChannel
         do {
             if !registration.onPublishChannel {
-                if let free = freeChannels.popLast() {
-                    channel = free
-                } else {
-                    channel = nextChannel
-                    nextChannel += 1
-                }
+                channel = allocateChannel()
                 state.channel = channel
                 try wire.openChannel(channel)
             }

@@ -140,44 +140,24 @@ struct PendingPublish {
     var attempts = 0
 }
 
-/// Tells a publishing caller once every message of its call is settled, or once it stopped waiting.
-///
-/// Settled from the owning thread (confirms) and from the caller's task (cancellation), so its state sits behind a
-/// lock; the completion runs exactly once.
+/// Tells the caller that published one message how it went, once: from the owning thread (its confirm) or from
+/// the caller's task (cancellation), so its state sits behind a lock.
 final class PublishWaiter: Sendable {
-    private struct State {
-        var remaining: Int
-        var firstError: (any Error)?
-        var completion: (@Sendable ((any Error)?) -> Void)?
+    private let completion: Mutex<(@Sendable ((any Error)?) -> Void)?>
+
+    init(completion: @escaping @Sendable ((any Error)?) -> Void) {
+        self.completion = Mutex(completion)
     }
 
-    private let state: Mutex<State>
+    /// Whether the caller has its answer already (settled, or it gave up).
+    var isSettled: Bool { completion.withLock { $0 == nil } }
 
-    init(count: Int, completion: @escaping @Sendable ((any Error)?) -> Void) {
-        self.state = Mutex(State(remaining: count, completion: completion))
-    }
-
-    /// Whether the caller has its answer already (all settled, or it gave up).
-    var isSettled: Bool { state.withLock { $0.completion == nil } }
-
-    /// Settles one message of the call.
+    /// Settles the message: `nil` when the broker took it, else why not (also: the caller was cancelled, its deadline
+    /// passed). Only the first settlement counts.
     func settle(_ error: (any Error)?) {
-        let done = state.withLock { state -> (@Sendable ((any Error)?) -> Void, (any Error)?)? in
-            guard let completion = state.completion else { return nil }
-            if state.firstError == nil { state.firstError = error }
-            state.remaining -= 1
-            guard state.remaining <= 0 else { return nil }
-            state.completion = nil
-            return (completion, state.firstError)
-        }
-        if let (completion, error) = done { completion(error) }
-    }
-
-    /// Ends the call at once with `error` (the caller was cancelled); later settlements are ignored.
-    func abandon(_ error: any Error) {
-        let completion = state.withLock { state -> (@Sendable ((any Error)?) -> Void)? in
-            defer { state.completion = nil }
-            return state.completion
+        let completion = completion.withLock { completion in
+            defer { completion = nil }
+            return completion
         }
         completion?(error)
     }

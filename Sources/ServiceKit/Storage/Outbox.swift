@@ -209,7 +209,8 @@ public final class Outbox: Service, Sendable {
             logger.warning(
                 "outbox messages not published; will retry", metadata: ["count": "\(failed.count)", "first_error": "\(failed[0].1)"])
         }
-        try await reportGauges()
+        // The gauges change only when something failed, or a record that had failed went out at last.
+        if !failed.isEmpty || outcomes.contains(where: { $0.0.attempts > 0 }) { try await reportGauges() }
         return (confirmed.count, failed.count)
     }
 
