@@ -6,11 +6,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// What every service stands on: the host, the bus, storage and the small helpers under them.
+let runtime: [Target.Dependency] = ["ServiceKit", "Messaging", "ServiceStorage", "RuntimeSupport"]
+
 /// Every service executable has the same shape: a thin `@main` over `ServiceKit` and `Contracts`.
 func service(_ name: String, dependencies: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["ServiceKit", "Contracts", .product(name: "ArgumentParser", package: "swift-argument-parser")] + dependencies,
+        dependencies: runtime + ["Contracts", .product(name: "ArgumentParser", package: "swift-argument-parser")] + dependencies,
         swiftSettings: swiftSettings
     )
 }
@@ -53,11 +56,52 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "Contracts", swiftSettings: swiftSettings),
+        // The runtime, one target per concern, so each takes only what it uses.
+        .target(
+            name: "RuntimeSupport", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(
+            name: "AMQPClient",
+            dependencies: [
+                "CRabbit",
+                "RuntimeSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "AMQPClient",
+                "RuntimeSupport",
+                "Contracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ServiceStorage",
+            dependencies: [
+                "Messaging",
+                "RuntimeSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ServiceKit",
             dependencies: [
-                "CRabbit",
-                "Contracts",
+                "AMQPClient",
+                "Messaging",
+                "ServiceStorage",
+                "RuntimeSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -65,7 +109,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -95,6 +138,7 @@ let package = Package(
             "ProviderGateway",
             dependencies: [
                 "WorkflowKit",
+                "AMQPClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +163,9 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
-                "ServiceKit",
+                "AMQPClient",
+                "Messaging",
+                "RuntimeSupport",
                 "Contracts",
                 "FakeProvider",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -140,37 +186,37 @@ let package = Package(
         ),
         .testTarget(
             name: "TemplateServiceTests",
-            dependencies: ["TemplateService", "ServiceKit", "Contracts", "WorkflowKit", "ServiceTestSupport"],
+            dependencies: ["TemplateService", "Contracts", "WorkflowKit", "ServiceTestSupport", "AMQPClient"] + runtime,
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProviderGatewayTests",
             dependencies: [
-                "ProviderGateway", "ServiceKit", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
+                "ProviderGateway", "AMQPClient", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + runtime,
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ApprovalServiceTests",
             dependencies: [
-                "ApprovalService", "ServiceKit", "Contracts", "ServiceTestSupport",
+                "ApprovalService", "AMQPClient", "Contracts", "ServiceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + runtime,
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "ServiceKit",
+                "AMQPClient",
                 "Contracts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
+            ] + runtime,
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,9 +1,12 @@
+import AMQPClient
 import AsyncHTTPClient
 import Contracts
 import Foundation
 import GRDB
 import Logging
-import ServiceKit
+import Messaging
+import RuntimeSupport
+import ServiceStorage
 
 /// The parts of ApprovalService, built once by `main` and by the tests.
 struct ApprovalService: Sendable {

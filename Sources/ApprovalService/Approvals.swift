@@ -1,8 +1,11 @@
+import AMQPClient
 import Contracts
 import Foundation
 import GRDB
 import Logging
-import ServiceKit
+import Messaging
+import RuntimeSupport
+import ServiceStorage
 
 /// The approval desk: takes `RequestApproval`, decisions and queries, and fires timers. Every state change commits
 /// with its events (outbox), its notifications and its activity entries in one transaction.

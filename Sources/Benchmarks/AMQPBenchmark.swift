@@ -1,7 +1,8 @@
+import AMQPClient
 import ArgumentParser
 import Foundation
 import Logging
-import ServiceKit
+import RuntimeSupport
 
 /// Publish-with-confirms and consume-with-ack throughput, and publish→consume latency at a fixed offered load.
 struct AMQPBenchmark: AsyncParsableCommand {

@@ -1,6 +1,6 @@
+import AMQPClient
 import ArgumentParser
 import Foundation
-import ServiceKit
 
 /// `aiwf-bench`: measurements the targets in the issues are checked against (release builds only).
 @main

@@ -1,11 +1,13 @@
+import AMQPClient
 import ArgumentParser
 import AsyncHTTPClient
 import Contracts
 import FakeProvider
 import Foundation
 import Logging
+import Messaging
 import NIOCore
-import ServiceKit
+import RuntimeSupport
 
 /// Added latency of the gateway path over calling the provider directly, throughput with concurrent requests,
 /// and the gateway's memory, against a fake provider on loopback and a ProviderGateway process.
@@ -69,10 +71,12 @@ struct ProviderBenchmark: AsyncParsableCommand {
                 )
         )
         let collector = ResultCollector()
-        let subscription = try await bus.consumer.consume(queue: results, prefetch: 500)
+        let listener = AMQPConnection(options: AMQPConnectionOptions(url: url, name: "aiwf-bench.results"), logger: logger)
+        defer { Task { await listener.close() } }
+        let subscription = try await listener.consume(queue: results, prefetch: 500)
         let collecting = Task {
             for try await delivery in subscription.deliveries {
-                bus.consumer.ack(delivery)
+                listener.ack(delivery)
                 if let envelope = try? MessageCoder().decode(Envelope<ContentGenerated>.self, from: delivery.body) {
                     await collector.arrived(envelope.payload.requestID)
                 }
@@ -135,7 +139,7 @@ struct ProviderBenchmark: AsyncParsableCommand {
             + ["permits", "token-permits", "slots.\(concurrency)", "slots.\(concurrency).seeded", "pacer-lock"].map {
                 "provider.\(provider).\($0)"
             }
-        for queue in queues { try? await bus.publisher.delete(queue: queue) }
+        for queue in queues { try? await bus.delete(queue: queue) }
         await bus.close()
 
         let directPercentiles = Percentiles(direct)

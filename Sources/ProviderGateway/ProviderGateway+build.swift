@@ -1,10 +1,11 @@
+import AMQPClient
 import AsyncHTTPClient
 import Contracts
 import Foundation
 import GRDB
 import Logging
+import Messaging
 import Metrics
-import ServiceKit
 
 /// The gateway's parts: one lane (queue and consumer) per provider, and the ledger of the answers it published.
 struct ProviderGateway: Sendable {

@@ -1,3 +1,4 @@
+import AMQPClient
 import ArgumentParser
 import Contracts
 import Foundation
@@ -22,10 +23,28 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         let providers = try ProvidersConfiguration.load(path: path)
         let database = try host.openDatabase(migrations: AnswerLedger.migrate)
         let plans = LaneLimitPlan.plans(for: providers)
+        // The limits are kept in the broker's own queues, so they need the AMQP client itself, on a connection of
+        // their own (a slot is an unacknowledged delivery held for the length of a call).
+        let limits = AMQPConnection(
+            options: AMQPConnectionOptions(url: host.configuration.amqpURL, name: "ProviderGateway.limits"), logger: host.logger)
+        host.readiness.add("limits") { limits.isConnected }
         let gateway = ProviderGateway(
             configuration: providers, database: database, bus: host.bus, logger: host.logger,
-            gate: BrokerGate(connection: host.bus.consumer, plans: plans)
+            gate: BrokerGate(connection: limits, plans: plans)
         )
+        // Closed after every lane has stopped: slots still held go back to their queue with the connection.
+        do {
+            try await run(host: host, gateway: gateway, providers: providers, plans: plans)
+        } catch {
+            await limits.close()
+            throw error
+        }
+        await limits.close()
+    }
+
+    private func run(
+        host: ServiceHost, gateway: ProviderGateway, providers: ProvidersConfiguration, plans: [String: LaneLimitPlan]
+    ) async throws {
         let pacers = plans.values.sorted { $0.provider < $1.provider }.map { plan in
             host.consumer("pacer-\(plan.provider)") {
                 // Pacing has no work to finish: it simply stops with the service.
@@ -38,7 +57,9 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
             topology: gateway.topology,
             services: [
                 host.consumer("lane-depths") { await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
-                host.consumer("ledger-pruning") { await cancelWhenGracefulShutdown { await gateway.ledger.pruneRegularly() } },
+                host.consumer("ledger-pruning") {
+                    await cancelWhenGracefulShutdown { await gateway.ledger.pruneRegularly(logger: host.logger) }
+                },
             ]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
                 + pacers

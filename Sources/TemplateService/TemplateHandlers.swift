@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import ServiceKit
+import Messaging
 import WorkflowKit
 
 /// Answers the template requests of `Contracts/TemplateMessages.swift`.

@@ -1,8 +1,11 @@
+import AMQPClient
 import Contracts
 import Foundation
 import GRDB
 import Logging
+import Messaging
 import ServiceKit
+import ServiceStorage
 import WorkflowKit
 
 /// The parts of TemplateService, built once by `main` and by the tests.

@@ -2,6 +2,7 @@ import Contracts
 import Crypto
 import Foundation
 import GRDB
+import Messaging
 import ServiceKit
 import Testing
 

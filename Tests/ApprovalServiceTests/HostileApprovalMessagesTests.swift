@@ -1,7 +1,8 @@
+import AMQPClient
 import Contracts
 import Foundation
 import Logging
-import ServiceKit
+import Messaging
 import ServiceTestSupport
 import Testing
 
@@ -18,7 +19,7 @@ struct HostileApprovalMessagesTests {
         let client = AMQPBus(url: url, serviceName: "test.hostile-approvals", logger: logger)
         let dead = "\(ServiceQueues.approvalCommands).dead"
         try await client.declare(Topology.standardExchanges + .workQueue(ServiceQueues.approvalCommands))
-        try await client.publisher.purge(queue: dead)
+        try await client.purge(queue: dead)
 
         let port = ServiceProcess.freePort()
         let service = try ServiceProcess(
@@ -81,7 +82,7 @@ struct HostileApprovalMessagesTests {
             claim, context: MessageContext(actor: Actor(userID: "mallory", roles: ["editor"])), timeout: .seconds(5))
         #expect(decided.state == .approved)
         #expect(service.isRunning, "\(service.logText.suffix(800))")
-        try await client.publisher.purge(queue: dead)
+        try await client.purge(queue: dead)
         await client.close()
     }
 }

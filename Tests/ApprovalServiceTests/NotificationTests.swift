@@ -4,8 +4,8 @@ import Foundation
 import GRDB
 import HTTPTypes
 import Hummingbird
+import Messaging
 import NIOCore
-import ServiceKit
 import Testing
 
 @testable import ApprovalService

@@ -1,8 +1,10 @@
+import AMQPClient
 import Contracts
 import Foundation
 import GRDB
 import Logging
-import ServiceKit
+import Messaging
+import ServiceStorage
 
 @testable import ApprovalService
 

@@ -1,7 +1,7 @@
 import Contracts
 import Foundation
 import GRDB
-import ServiceKit
+import Messaging
 import Testing
 
 @testable import ApprovalService

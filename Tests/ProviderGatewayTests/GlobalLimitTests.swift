@@ -1,10 +1,13 @@
+import AMQPClient
 import Contracts
 import FakeProvider
 import Foundation
 import Logging
-import ServiceKit
+import RuntimeSupport
+import ServiceStorage
 import Testing
 
+@testable import Messaging
 @testable import ProviderGateway
 
 /// Three real ProviderGateway processes share one provider's limits through the broker alone.
@@ -130,7 +133,7 @@ struct GlobalLimitTests {
             replica.waitUntilExit()
         }
         let seeded = LaneLimitPlan.plans(for: configuration).values.map(\.seededMarker)
-        for queue in topology.queues.map(\.name) + seeded + [results] { try? await client.publisher.delete(queue: queue) }
+        for queue in topology.queues.map(\.name) + seeded + [results] { try? await client.delete(queue: queue) }
     }
 
     private func startReplica(_ index: Int, folder: URL, providers: URL, url: AMQPURL) throws -> Process {

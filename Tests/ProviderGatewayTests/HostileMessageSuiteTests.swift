@@ -1,10 +1,11 @@
+import AMQPClient
 import Contracts
 import Foundation
 import Logging
-import ServiceKit
 import ServiceTestSupport
 import Testing
 
+@testable import Messaging
 @testable import ProviderGateway
 
 /// The real ProviderGateway process, sent what an outside AMQP client could send to its lane: after every hostile
@@ -106,7 +107,7 @@ struct HostileMessageSuiteTests {
 
         gateway.send(SIGTERM)
         #expect(await gateway.waitForExit(timeout: .seconds(15)))
-        for queue in [lane, "\(lane).dead", results] { try? await client.publisher.delete(queue: queue) }
+        for queue in [lane, "\(lane).dead", results] { try? await client.delete(queue: queue) }
         await client.close()
     }
 

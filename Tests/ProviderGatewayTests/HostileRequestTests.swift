@@ -1,8 +1,10 @@
+import AMQPClient
 import Contracts
 import FakeProvider
 import Foundation
+import Messaging
 import NIOHTTP1
-import ServiceKit
+import ServiceStorage
 import Synchronization
 import Testing
 

@@ -1,5 +1,4 @@
 import Foundation
-import ServiceKit
 import Testing
 
 @testable import ProviderGateway

@@ -1,9 +1,11 @@
+import AMQPClient
 import AsyncHTTPClient
 import Contracts
 import FakeProvider
 import Foundation
 import Logging
-import ServiceKit
+import Messaging
+import ServiceStorage
 import Testing
 import WorkflowKit
 

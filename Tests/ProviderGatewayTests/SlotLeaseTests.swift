@@ -1,6 +1,6 @@
+import AMQPClient
 import Foundation
 import Logging
-import ServiceKit
 import Testing
 
 @testable import ProviderGateway

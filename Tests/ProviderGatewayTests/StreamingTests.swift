@@ -1,8 +1,10 @@
+import AMQPClient
 import Contracts
 import FakeProvider
 import Foundation
 import Logging
-import ServiceKit
+import Messaging
+import ServiceStorage
 import Testing
 
 @testable import ProviderGateway

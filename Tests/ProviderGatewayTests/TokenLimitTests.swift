@@ -1,10 +1,12 @@
+import AMQPClient
 import Contracts
 import FakeProvider
 import Foundation
 import Logging
-import ServiceKit
+import ServiceStorage
 import Testing
 
+@testable import Messaging
 @testable import ProviderGateway
 
 /// Tokens per minute: the estimate is paid before a call and the overage after it, through the broker's permits.
@@ -73,7 +75,7 @@ struct TokenLimitTests {
             plan.permitsQueue, plan.tokenPermitsQueue, plan.slotsQueue, plan.lockQueue, plan.seededMarker,
             ProviderGateway.laneQueue(provider), ProviderGateway.laneQueue(provider) + ".dead",
         ] {
-            try? await bus.publisher.delete(queue: queue)
+            try? await bus.delete(queue: queue)
         }
         await bus.close()
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
 
 @Suite("AMQP connection against the real broker", .timeLimit(.minutes(2)))
 struct AMQPConnectionTests {

@@ -2,7 +2,9 @@ import Contracts
 import Foundation
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
+@testable import ServiceStorage
 
 /// What happens when connections die: only meaningful against the real broker.
 @Suite("Broker failures", .timeLimit(.minutes(3)))

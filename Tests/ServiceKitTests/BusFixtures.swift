@@ -3,7 +3,9 @@ import Foundation
 import GRDB
 import Logging
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
+@testable import ServiceStorage
 
 /// A command and request the tests send.
 struct Note: Command, Request {
@@ -51,7 +53,7 @@ struct BusFixture: Sendable {
     /// Deletes the test's queues and closes the connections.
     func tearDown() async {
         guard let amqp else { return }
-        for queue in queues { try? await amqp.publisher.delete(queue: queue) }
+        for queue in queues { try? await amqp.delete(queue: queue) }
         await amqp.close()
     }
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Testing
 
+@testable import AMQPClient
+@testable import Messaging
 @testable import ServiceKit
 
 @Suite struct ConfigurationTests {

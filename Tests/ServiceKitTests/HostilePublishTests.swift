@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
 
 /// Publishes the broker would refuse fail alone, at once, and the connection carries on (no reconnect).
 @Suite("Hostile publishes", .timeLimit(.minutes(1)))

@@ -3,7 +3,9 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
+@testable import ServiceStorage
 
 /// Behaviours both buses must have; each test runs once on RabbitMQ and once in memory.
 @Suite("Message bus behaviours", .timeLimit(.minutes(3)))

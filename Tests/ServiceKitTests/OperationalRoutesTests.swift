@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Prometheus
 import Testing
 
+@testable import RuntimeSupport
 @testable import ServiceKit
 
 @Suite struct OperationalRoutesTests {

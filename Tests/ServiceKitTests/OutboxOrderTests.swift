@@ -3,7 +3,10 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
+@testable import RuntimeSupport
+@testable import ServiceStorage
 
 /// The outbox keeps each stream's order, and a record that keeps failing holds back only its own stream, then is
 /// parked for an operator.

@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
 
 /// The publish bookkeeping without a broker: order, window, confirms, lost channels, deadlines.
 @Suite("Publish tracker")

@@ -3,7 +3,9 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import ServiceKit
+@testable import AMQPClient
+@testable import Messaging
+@testable import RuntimeSupport
 
 /// Deliveries a consumer had buffered when its connection dropped went back to the queue with it: they are never
 /// handled from the buffer as well, or the work would be done twice (a provider paid twice).

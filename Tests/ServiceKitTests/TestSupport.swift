@@ -1,6 +1,6 @@
+import AMQPClient
 import Foundation
 import Logging
-import ServiceKit
 
 /// The broker the tests use: `AIWF_TEST_AMQP_URL`, else the local default.
 enum TestBroker {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ServiceKit
+@testable import RuntimeSupport
 
 @Suite("Wake signal", .timeLimit(.minutes(1)))
 struct WakeSignalTests {

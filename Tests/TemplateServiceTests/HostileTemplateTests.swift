@@ -1,7 +1,8 @@
+import AMQPClient
 import Contracts
 import Foundation
 import Logging
-import ServiceKit
+import Messaging
 import ServiceTestSupport
 import Testing
 

@@ -1,8 +1,10 @@
+import AMQPClient
 import Contracts
 import Foundation
 import GRDB
 import Logging
-import ServiceKit
+import Messaging
+import ServiceStorage
 import Testing
 import WorkflowKit
 
@@ -61,8 +63,8 @@ struct TemplateServiceTests {
         defer { serving.cancel() }
         try await body(bus, queue)
         if let amqp {
-            try? await amqp.publisher.delete(queue: queue)
-            try? await amqp.publisher.delete(queue: queue + ".dead")
+            try? await amqp.delete(queue: queue)
+            try? await amqp.delete(queue: queue + ".dead")
             await amqp.close()
         }
     }

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import ServiceKit
+import Messaging
 
 /// Why a decision was refused; the caller gets the code and the message.
 struct ApprovalRefusal: ReplyableError, Equatable, CustomStringConvertible {

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import Metrics
-import ServiceKit
+import RuntimeSupport
 
 /// Sends the notification outbox: each email and webhook until it succeeds, with exponential backoff between
 /// attempts, and gives up (marked failed, logged, counted) after `maxAttempts`. A notification is marked sent only
@@ -29,7 +29,7 @@ struct NotificationDispatcher: Sendable {
 
     /// Sends until cancelled.
     func run() async {
-        await DueWork.run(signal: signal, idleCheck: idleCheck, logger: logger, what: "sending notifications") { try await sendDue() }
+        await DueLoop("sending notifications", idleCheck: idleCheck, signal: signal, logger: logger).run { try await sendDue() }
     }
 
     /// Sends every notification that is due; returns when the next one is.

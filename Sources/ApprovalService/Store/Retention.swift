@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import RuntimeSupport
 
 /// Forgets what is no longer needed, so the database does not grow for ever: review links past their expiry,
 /// notifications sent or given up, fired timers, and activity older than the feed shows. Approvals themselves stay.
@@ -31,14 +32,10 @@ struct Retention: Sendable {
 
     /// Prunes once an hour until cancelled.
     func run() async {
-        while !Task.isCancelled {
-            do {
-                let removed = try await prune()
-                if removed > 0 { logger.info("pruned approval rows past their retention", metadata: ["rows": "\(removed)"]) }
-            } catch {
-                logger.error("pruning failed; will try again", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(3600))
+        await DueLoop("pruning approval rows", idleCheck: .seconds(3600), logger: logger).run {
+            let removed = try await prune()
+            if removed > 0 { logger.info("pruned approval rows past their retention", metadata: ["rows": "\(removed)"]) }
+            return nil
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import ServiceKit
+import RuntimeSupport
 
 /// Fires durable timers when they are due. They are rows, so a timer due while the service was down fires as soon
 /// as it is back; a timer fires once, in the same transaction as its effect.
@@ -13,7 +13,7 @@ struct TimerRunner: Sendable {
     var idleCheck: Duration = .seconds(30)
 
     func run() async {
-        await DueWork.run(signal: signal, idleCheck: idleCheck, logger: logger, what: "firing timers") { try await fireDue() }
+        await DueLoop("firing timers", idleCheck: idleCheck, signal: signal, logger: logger).run { try await fireDue() }
     }
 
     /// Fires what is due; returns when the next timer is.

@@ -1,7 +1,10 @@
+import AMQPClient
 import Contracts
 import Foundation
 import GRDB
-import ServiceKit
+import Logging
+import Messaging
+import RuntimeSupport
 
 /// Every answer this replica published, by the request message it answered: the local usage ledger, and how a
 /// redelivered request is answered again from what was stored instead of by a second provider call.
@@ -55,10 +58,10 @@ struct AnswerLedger: Sendable {
     }
 
     /// Prunes once an hour until cancelled.
-    func pruneRegularly() async {
-        while !Task.isCancelled {
-            _ = try? await prune()
-            try? await Task.sleep(for: .seconds(3600))
+    func pruneRegularly(logger: Logger) async {
+        await DueLoop("pruning the answer ledger", idleCheck: .seconds(3600), logger: logger).run {
+            _ = try await prune()
+            return nil
         }
     }
 }

@@ -1,6 +1,7 @@
+import AMQPClient
 import Contracts
 import Logging
-import ServiceKit
+import Messaging
 
 /// Sends the pieces of one streamed answer to the requester's queue as ``GenerationChunk`` messages, in order.
 ///

@@ -2,7 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Metrics
-import ServiceKit
+import RuntimeSupport
 import Synchronization
 
 /// The one retry loop: classified failures, exponential backoff with jitter, the latest `Retry-After`, never past

@@ -1,6 +1,6 @@
+import AMQPClient
 import Contracts
 import Foundation
-import ServiceKit
 
 /// The bounds a `GenerateContent` must keep before it may reach a provider. A request outside them is answered at
 /// once with `GenerationFailed` of kind `bad_request`, and the message names the field to fix.

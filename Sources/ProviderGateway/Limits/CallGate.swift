@@ -1,5 +1,5 @@
+import AMQPClient
 import Foundation
-import ServiceKit
 import Synchronization
 
 /// Admits calls to a provider: a concurrency slot per call and a request permit per attempt.

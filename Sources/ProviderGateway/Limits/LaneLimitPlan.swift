@@ -1,5 +1,6 @@
+import AMQPClient
 import Foundation
-import ServiceKit
+import RuntimeSupport
 
 /// Where one provider's global limits live in the broker, and how they are sized (see `notes/rate-limiter.md`).
 ///

@@ -1,6 +1,6 @@
+import AMQPClient
 import Foundation
 import Logging
-import ServiceKit
 
 /// Issues one provider's permits at its rate, in exactly one replica at a time.
 ///

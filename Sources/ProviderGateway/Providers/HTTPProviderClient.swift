@@ -1,9 +1,10 @@
+import AMQPClient
 import AsyncHTTPClient
 import Contracts
 import Foundation
 import NIOCore
 import NIOHTTP1
-import ServiceKit
+import RuntimeSupport
 import Synchronization
 
 /// Sends a JSON body over AsyncHTTPClient and turns every failure into a classified ``ProviderFailure``.

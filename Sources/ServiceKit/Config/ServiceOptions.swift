@@ -1,3 +1,4 @@
+import AMQPClient
 import ArgumentParser
 import Foundation
 import Logging

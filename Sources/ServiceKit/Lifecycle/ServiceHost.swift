@@ -1,10 +1,14 @@
+import AMQPClient
 import Foundation
 import GRDB
 import Hummingbird
 import Logging
+import Messaging
 import Metrics
 import Prometheus
+import RuntimeSupport
 import ServiceLifecycle
+import ServiceStorage
 import Synchronization
 
 /// What every service process shares: configuration, logger, the bus, readiness and metrics, and the one

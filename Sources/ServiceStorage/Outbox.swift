@@ -1,7 +1,10 @@
+import AMQPClient
 import Foundation
 import GRDB
 import Logging
+import Messaging
 import Metrics
+import RuntimeSupport
 import ServiceLifecycle
 
 /// The transactional outbox and inbox of one service database, and the relay that publishes the outbox.
@@ -110,14 +113,17 @@ public final class Outbox: Service, Sendable {
     /// Publishes the outbox until graceful shutdown, then publishes what is left once more.
     public func run() async throws {
         var lastPrune = ContinuousClock.now - .seconds(3600)
-        try await withGracefulShutdownHandler {
-            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+        let loop = DueLoop("relaying the outbox", idleCheck: idleInterval, signal: signal, minimumWait: .zero, logger: logger)
+        await withGracefulShutdownHandler {
+            await loop.run(while: { !Task.isShuttingDownGracefully }) {
                 let (sent, failed) = try await relayPending()
-                if sent == 0 || failed > 0 { await signal.wait(timeout: idleInterval) }
                 if ContinuousClock.now - lastPrune > .seconds(600) {
                     try await pruneInbox()
                     lastPrune = .now
                 }
+                // A full pass may have left more behind: go again at once. Otherwise wait to be woken by a commit,
+                // or for the idle check that also picks up records whose backoff ran out.
+                return sent > 0 && failed == 0 ? Date() : nil
             }
         } onGracefulShutdown: {
             self.wake()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import RuntimeSupport
 
 /// How a consumer treats a handler that fails: bounded retries with exponential backoff, then dead-lettering.
 public struct DeliveryPolicy: Sendable {

@@ -15,28 +15,28 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public static func == (lhs: AMQPError, rhs: AMQPError) -> Bool { lhs.code == rhs.code }
 
-    static func connectionFailed(_ message: String) -> AMQPError { AMQPError(code: .connectionFailed, message: message) }
-    static func connectionLost(_ message: String) -> AMQPError { AMQPError(code: .connectionLost, message: message) }
-    static func channelClosed(_ message: String) -> AMQPError { AMQPError(code: .channelClosed, message: message) }
-    static func unroutable(exchange: String, routingKey: String) -> AMQPError {
+    package static func connectionFailed(_ message: String) -> AMQPError { AMQPError(code: .connectionFailed, message: message) }
+    package static func connectionLost(_ message: String) -> AMQPError { AMQPError(code: .connectionLost, message: message) }
+    package static func channelClosed(_ message: String) -> AMQPError { AMQPError(code: .channelClosed, message: message) }
+    package static func unroutable(exchange: String, routingKey: String) -> AMQPError {
         AMQPError(
             code: .unroutable,
             message:
                 "no queue is bound to exchange '\(exchange)' for routing key '\(routingKey)'; is the consuming service running and has it declared its queue?"
         )
     }
-    static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }
+    package static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }
     public static var closed: AMQPError { AMQPError(code: .closed, message: "the connection was closed by this process") }
-    static func invalidURL(_ message: String) -> AMQPError { AMQPError(code: .invalidURL, message: message) }
-    static func invalidMessage(_ message: String) -> AMQPError { AMQPError(code: .invalidMessage, message: message) }
-    static func unknownExchange(_ exchange: String) -> AMQPError {
+    package static func invalidURL(_ message: String) -> AMQPError { AMQPError(code: .invalidURL, message: message) }
+    package static func invalidMessage(_ message: String) -> AMQPError { AMQPError(code: .invalidMessage, message: message) }
+    package static func unknownExchange(_ exchange: String) -> AMQPError {
         AMQPError(
             code: .unknownExchange,
             message: "exchange '\(exchange)' does not exist on the broker; declare it first or publish to one that does"
         )
     }
-    static func timedOut(_ message: String) -> AMQPError { AMQPError(code: .timedOut, message: message) }
-    static func transactionUncertain(_ message: String) -> AMQPError { AMQPError(code: .transactionUncertain, message: message) }
+    package static func timedOut(_ message: String) -> AMQPError { AMQPError(code: .timedOut, message: message) }
+    package static func transactionUncertain(_ message: String) -> AMQPError { AMQPError(code: .transactionUncertain, message: message) }
 }
 
 extension AMQPError.Code {

@@ -1,3 +1,4 @@
+import AMQPClient
 import DequeModule
 import Foundation
 import Logging

@@ -314,6 +314,18 @@ public final class AMQPConnection: Sendable {
         submit(Job(needsConnection: false, run: { driver in driver.add(registration, subscribed: nil) }, fail: registration.finish))
     }
 
+    /// Subscribes to direct reply-to (`amq.rabbitmq.reply-to`) on the publishing channel, without waiting for the
+    /// broker's answer: replies come to `deliver` on the owning thread; the subscription is renewed after a reconnect,
+    /// and `finish` hears of a refusal. Requests published through this connection afterwards get their replies.
+    public func subscribeToDirectReplies(
+        deliver: @escaping @Sendable (AMQPDelivery) -> Void, finish: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        register(
+            ConsumerRegistration(
+                id: makeConsumerID(), queue: AMQPNames.directReplyTo, prefetch: 0, noAck: true, onPublishChannel: true,
+                deliver: deliver, finish: finish))
+    }
+
     /// A consumer identifier unique within this connection.
     func makeConsumerID() -> Int {
         mailbox.withLock { box in

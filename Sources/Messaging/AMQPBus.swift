@@ -1,5 +1,7 @@
+import AMQPClient
 import Foundation
 import Logging
+import RuntimeSupport
 import ServiceLifecycle
 import Synchronization
 
@@ -9,15 +11,13 @@ import Synchronization
 /// stalls acks), one consumes, and one sends requests and receives their replies over direct reply-to, which
 /// requires publishing and consuming on the same channel.
 public final class AMQPBus: MessageBus {
-    public let publisher: AMQPConnection
-    public let consumer: AMQPConnection
+    // The transport stays behind the bus: services see only `MessageBus`.
+    let publisher: AMQPConnection
+    let consumer: AMQPConnection
     private let requester: AMQPConnection
     private let logger: Logger
     private let replies = ReplyWaiters()
     private let replyConsumerStarted = Mutex(false)
-
-    /// The pseudo-queue RabbitMQ routes direct replies through.
-    static let directReplyTo = "amq.rabbitmq.reply-to"
 
     /// Opens the three connections; each connects in the background and keeps reconnecting until ``close()``.
     public init(url: AMQPURL, serviceName: String, logger: Logger, heartbeatSeconds: Int = 10) {
@@ -51,6 +51,16 @@ public final class AMQPBus: MessageBus {
 
     public func messageCount(queue: String) async throws -> Int {
         try await publisher.messageCount(queue: queue)
+    }
+
+    /// Deletes a queue with whatever it holds (tests and benchmarks cleaning up after themselves).
+    public func delete(queue: String) async throws {
+        try await publisher.delete(queue: queue)
+    }
+
+    /// Drops every ready message of a queue.
+    public func purge(queue: String) async throws {
+        try await publisher.purge(queue: queue)
     }
 
     public func consume(queue: String, options: ConsumeOptions, handler: @escaping MessageHandler) async throws {
@@ -103,7 +113,7 @@ public final class AMQPBus: MessageBus {
     public func request(_ message: OutgoingMessage, timeout: Duration) async throws -> Data {
         startReplyConsumer()
         var message = message
-        message.replyTo = Self.directReplyTo
+        message.replyTo = AMQPNames.directReplyTo
         message.mandatory = true
         message.expirationMilliseconds = Int(timeout.milliseconds)
         let requester = self.requester
@@ -124,17 +134,13 @@ public final class AMQPBus: MessageBus {
         else { return }
         let replies = self.replies
         let logger = self.logger
-        requester.register(
-            ConsumerRegistration(
-                id: requester.makeConsumerID(), queue: Self.directReplyTo, prefetch: 0, noAck: true,
-                onPublishChannel: true,
-                deliver: { delivery in
-                    if let correlationID = delivery.correlationID { replies.deliver(delivery.body, correlationID: correlationID) }
-                },
-                finish: { error in
-                    if let error { logger.error("the broker refused the reply consumer", metadata: ["error": "\(error)"]) }
-                }
-            )
+        requester.subscribeToDirectReplies(
+            deliver: { delivery in
+                if let correlationID = delivery.correlationID { replies.deliver(delivery.body, correlationID: correlationID) }
+            },
+            finish: { error in
+                if let error { logger.error("the broker refused the reply consumer", metadata: ["error": "\(error)"]) }
+            }
         )
     }
 

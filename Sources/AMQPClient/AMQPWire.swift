@@ -1,5 +1,6 @@
 import CRabbit
 import Foundation
+import RuntimeSupport
 
 /// A delivery copied out of the library's buffers, safe to hand to any task.
 public struct AMQPDelivery: Sendable {

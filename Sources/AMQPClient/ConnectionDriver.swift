@@ -2,6 +2,7 @@ import CRabbit
 import Foundation
 import Logging
 import Metrics
+import RuntimeSupport
 
 /// The state and loop of one connection's owning thread. Never touched by any other thread.
 final class ConnectionDriver {
@@ -19,18 +20,11 @@ final class ConnectionDriver {
     private var knownExchanges: Set<String> = [""]
     private var nextExpirySweep = ContinuousClock.now
 
-    // Consuming
-    private var consumers: [Int: ConsumerState] = [:]
-    private var consumerIDByTag: [String: Int] = [:]
-    private var nextChannel: UInt16 = ConnectionDriver.firstConsumerChannel
-    private var freeChannels: [UInt16] = []
-    /// Channels of cancelled consumers that stay open for their unacknowledged deliveries until closed.
-    private var openConsumerChannels: [Int: (UInt16, UInt64)] = [:]
+    private var consumers = ConsumerRegistry()
     private var adminChannelOpen = false
 
-    private static let publishChannel: UInt16 = 1
-    private static let adminChannel: UInt16 = 2
-    private static let firstConsumerChannel: UInt16 = 3
+    private static let publishChannel = ConsumerRegistry.publishChannel
+    private static let adminChannel = ConsumerRegistry.adminChannel
 
     private let reconnects: Counter
 
@@ -138,9 +132,8 @@ final class ConnectionDriver {
             self.wire = wire
             adminChannelOpen = true
             generation += 1
-            nextChannel = Self.firstConsumerChannel
-            freeChannels = []
-            for id in consumers.keys.sorted() {
+            consumers.connectionOpened()
+            for id in consumers.ids {
                 subscribe(id)
             }
             if let reason = wire.broken { throw AMQPError.connectionLost(reason) }
@@ -160,11 +153,10 @@ final class ConnectionDriver {
             wire = nil
             connection.mailbox.withLock { $0.stopRequested = true }
             let lost = AMQPError.connectionLost(reason)
-            for state in consumers.values {
-                state.registration.finish(lost)
-                state.subscribed?.resume(throwing: lost)
+            for entry in consumers.removeAll() {
+                entry.registration.finish(lost)
+                entry.subscribed?.resume(throwing: lost)
             }
-            consumers = [:]
             publishes.channelLost(reason: reason)
             return
         }
@@ -172,8 +164,7 @@ final class ConnectionDriver {
         reconnects.increment()
         wire = nil
         connection.setConnected(false)
-        consumerIDByTag = [:]
-        for id in consumers.keys { consumers[id]?.consumerTag = nil }
+        consumers.connectionLost()
         // Unconfirmed messages may or may not have reached a queue: send them again (at least once, bounded).
         publishes.channelLost(reason: reason)
     }
@@ -259,9 +250,9 @@ final class ConnectionDriver {
                 throw AMQPError.invalidMessage(problem)
             }
         }
-        let channel = allocateChannel()
+        let channel = consumers.allocateChannel()
         let failure = Self.transaction(messages, on: channel, using: wire)
-        freeChannels.append(channel)
+        consumers.release(channel)
         if let error = failure {
             guard error.code == .connectionLost else { throw error }
             throw AMQPError.transactionUncertain(
@@ -312,73 +303,52 @@ final class ConnectionDriver {
             wire.markBroken("reopening the publishing channel failed: \(error)")
             return
         }
-        for (id, state) in consumers where state.registration.onPublishChannel {
-            if let tag = state.consumerTag { consumerIDByTag[tag] = nil }
-            consumers[id]?.consumerTag = nil
-            subscribe(id)
-        }
+        for id in consumers.publishChannelReopened() { subscribe(id) }
     }
 
     // MARK: Consuming
 
     func add(_ registration: ConsumerRegistration, subscribed: CheckedContinuation<Void, any Error>?) {
-        consumers[registration.id] = ConsumerState(registration: registration, subscribed: subscribed)
+        consumers.add(registration, subscribed: subscribed)
         if wire != nil { subscribe(registration.id) }
     }
 
-    /// A channel number no consumer or transaction uses now: one given back, else a new one.
-    private func allocateChannel() -> UInt16 {
-        if let free = freeChannels.popLast() { return free }
-        defer { nextChannel += 1 }
-        return nextChannel
-    }
-
     private func subscribe(_ id: Int) {
-        guard let wire, var state = consumers[id] else { return }
-        let registration = state.registration
+        guard let wire, let registration = consumers.entry(id)?.registration else { return }
         var channel = Self.publishChannel
         do {
             if !registration.onPublishChannel {
-                channel = allocateChannel()
-                state.channel = channel
+                channel = consumers.allocateChannel()
                 try wire.openChannel(channel)
             }
             let tag = try wire.consume(
                 registration.queue, on: channel, prefetch: registration.prefetch, noAck: registration.noAck,
                 exclusive: registration.exclusive
             )
-            state.channel = channel
-            state.consumerTag = tag
-            consumerIDByTag[tag] = id
-            state.subscribed?.resume()
-            state.subscribed = nil
-            consumers[id] = state
+            consumers.subscribed(id, channel: channel, tag: tag)?.resume()
         } catch  where error.code == .channelClosed {
             logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
-            consumers[id] = nil
-            if channel != Self.publishChannel { freeChannels.append(channel) }  // the broker closed it; it can be opened again
+            // The broker closed the channel; it can be opened again.
+            let refused = consumers.refused(id, channel: channel)
             registration.finish(error)
-            state.subscribed?.resume(throwing: error)
+            refused?.subscribed?.resume(throwing: error)
         } catch {
             // The connection broke; the consumer is subscribed again after the reconnect.
         }
     }
 
     func cancel(consumerID: Int, closingChannel: Bool = false) {
-        if let state = consumers.removeValue(forKey: consumerID) {
-            if let tag = state.consumerTag, let wire {
-                consumerIDByTag[tag] = nil
-                try? wire.cancel(consumerTag: tag, on: state.channel)
-            }
-            state.registration.finish(nil)
-            state.subscribed?.resume(throwing: AMQPError.closed)
-            if state.channel >= Self.firstConsumerChannel { openConsumerChannels[consumerID] = (state.channel, generation) }
+        if let entry = consumers.cancel(consumerID, generation: generation) {
+            if let tag = entry.consumerTag, let wire { try? wire.cancel(consumerTag: tag, on: entry.channel) }
+            entry.registration.finish(nil)
+            entry.subscribed?.resume(throwing: AMQPError.closed)
         }
-        guard closingChannel, let (channel, channelGeneration) = openConsumerChannels.removeValue(forKey: consumerID) else { return }
-        guard let wire, channelGeneration == generation else { return }
+        guard closingChannel, let wire, let channel = consumers.closeLingeringChannel(of: consumerID, generation: generation) else {
+            return
+        }
         do {
             try wire.closeChannel(channel)
-            freeChannels.append(channel)
+            consumers.release(channel)
         } catch {
             logger.warning("closing a consumer channel failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
         }
@@ -405,8 +375,8 @@ final class ConnectionDriver {
                 return
             case .delivery(var delivery):
                 delivery.generation = generation
-                if let id = consumerIDByTag[delivery.consumerTag], let state = consumers[id] {
-                    state.registration.deliver(delivery)
+                if let registration = consumers.registration(forTag: delivery.consumerTag) {
+                    registration.deliver(delivery)
                 } else if wire.broken == nil {
                     // Arrived after a local cancel: hand it back at once.
                     wire.reject(delivery.deliveryTag, on: delivery.channel, requeue: true)
@@ -436,7 +406,7 @@ final class ConnectionDriver {
     // MARK: Shutdown
 
     private func shutDown() {
-        for id in consumers.keys.sorted() { cancel(consumerID: id) }
+        for id in consumers.ids { cancel(consumerID: id) }
         let deadline = ContinuousClock.now + options.closeTimeout
         while let wire, wire.broken == nil, !publishes.isIdle, ContinuousClock.now < deadline {
             flushOutbound()
@@ -464,12 +434,4 @@ final class ConnectionDriver {
         logger.debug("connection closed")
         waiters.forEach { $0.resume() }
     }
-}
-
-/// A consumer as the driver tracks it across reconnects.
-private struct ConsumerState {
-    let registration: ConsumerRegistration
-    var subscribed: CheckedContinuation<Void, any Error>?
-    var channel: UInt16 = 0
-    var consumerTag: String?
 }
