@@ -37,12 +37,16 @@ struct StaleDeliveryTests {
         }) {
             try await bus.publish(messages)
             await firstStarted.wait()
-            try await Task.sleep(for: .milliseconds(200))  // the other nine are in the consumer's buffer now
+            // The other nine are in the consumer's buffer once none is left ready in the queue.
+            #expect(try await eventually { try await bus.messageCount(queue: queue) == 0 })
             try await BrokerControl.closeConnections(named: "\(name).consume")
             #expect(try await eventually { bus.consumer.isConnected && bus.consumer.generation > 1 })
             release.open()
             #expect(try await eventually { counts.value.count == 10 })
-            try await Task.sleep(for: .milliseconds(500))  // time for a second handling, if there were one
+            // One consumer, in order: once a message sent last is handled, every buffered one was dealt with.
+            let last = try BusFixture.message(Note(text: "last"), to: queue)
+            try await bus.publish(last)
+            #expect(try await eventually { counts.value[last.messageID] == 1 })
         }
         let seen = counts.value
         for message in messages.dropFirst() {

@@ -73,6 +73,16 @@ public final class ServiceProcess: @unchecked Sendable {
     /// What it logged so far.
     public var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// Waits until the log holds `text`, at most `timeout`; whether it came.
+    public func waitForLog(_ text: String, timeout: Duration = .seconds(20)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if logText.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return logText.contains(text)
+    }
+
     /// Polls its `/ready` until it answers 200, at most `timeout`.
     public func waitUntilReady(port: Int, timeout: Duration = .seconds(30)) async -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -17,7 +17,7 @@ struct ShutdownTests {
             ],
             environment: ["AIWF_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"], folder: folder)
         defer { service.kill() }
-        try await Task.sleep(for: .seconds(1))
+        #expect(await service.waitForLog("cannot connect to RabbitMQ"), "it tries the broker: \(service.logText.suffix(500))")
         #expect(service.isRunning, "it waits for the broker rather than giving up: \(service.logText.suffix(500))")
         let stopping = ContinuousClock.now
         service.send(SIGTERM)
