@@ -7,7 +7,7 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// What every service stands on: the host, the bus, storage and the small helpers under them.
-let runtime: [Target.Dependency] = ["ServiceKit", "Messaging", "ServiceStorage", "RuntimeSupport"]
+let runtime: [Target.Dependency] = ["ServiceKit", "Messaging", "ServiceStorage", "AMQPClient", "RuntimeSupport"]
 
 /// Every service executable has the same shape: a thin `@main` over `ServiceKit` and `Contracts`.
 func service(_ name: String, dependencies: [Target.Dependency] = []) -> Target {
@@ -133,7 +133,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        service("StageService"),
+        service(
+            "StageService",
+            dependencies: [
+                "WorkflowKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         service(
             "ProviderGateway",
             dependencies: [
@@ -205,6 +214,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ] + runtime,
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StageServiceTests",
+            dependencies: [
+                "StageService", "ProviderGateway", "Contracts", "WorkflowKit", "ServiceTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ] + runtime,

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Contracts
+import Foundation
 import ServiceKit
+import ServiceLifecycle
 
 /// Projects moving through their workflow's stages.
 @main
@@ -11,7 +13,21 @@ struct StageServiceCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await ServiceHost.runWithOutbox(
-            service: "StageService", defaultPort: 8082, queue: ServiceQueues.stageCommands, options: options)
+        let host = ServiceHost(configuration: try options.resolve(service: "StageService", defaultPort: 8082))
+        let database = try host.openDatabase(migrations: StageSchema.migrate)
+        var settings = EngineSettings()
+        settings.artifactsDirectory = host.configuration.dataDirectory.appendingPathComponent("artifacts")
+        let service = StageService.build(
+            database: database, bus: host.bus, templates: BusTemplateSource(bus: host.bus), settings: settings, logger: host.logger)
+        try await host.run(
+            topology: service.topology,
+            services: [
+                service.outbox,
+                host.consumer("engine") { await cancelWhenGracefulShutdown { await service.runEngine() } },
+                host.consumer("stage-commands") { try await service.serveCommands() },
+                host.consumer("generation-results") { try await service.consumeResults() },
+                host.consumer("approval-outcomes") { try await service.consumeApprovals() },
+            ]
+        )
     }
 }

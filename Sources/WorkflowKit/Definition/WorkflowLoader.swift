@@ -241,5 +241,7 @@ public enum BuiltInActions {
         "survey.publish_form",
         "video.export",
         "project.notify",
+        // Returns the stage's params and earlier outputs: for trying a custom workflow out.
+        "test.echo",
     ]
 }

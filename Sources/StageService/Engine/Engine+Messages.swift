@@ -1,0 +1,70 @@
+import AMQPClient
+import Contracts
+import Foundation
+import GRDB
+import Messaging
+import ServiceStorage
+
+/// Results from ProviderGateway and decisions from ApprovalService. Each is applied once (the inbox), in the same
+/// transaction as the change it causes; one for a task or approval that has moved on is acknowledged and ignored.
+extension Engine {
+    func handleResult(_ message: IncomingMessage, at time: Date? = nil) async throws {
+        let now = time ?? clock()
+        let settings = self.settings
+        switch message.header.type {
+        case ContentGenerated.type:
+            let result = try message.decode(ContentGenerated.self).payload
+            try await outbox.handleOnce(message, consumer: "results") { db in
+                guard let (work, task) = try Self.waitingTask(result.requestID, db: db, now: now, settings: settings) else { return [] }
+                try work.generated(result, task: task)
+                return try work.finish()
+            }
+        case GenerationFailed.type:
+            let failure = try message.decode(GenerationFailed.self).payload
+            try await outbox.handleOnce(message, consumer: "results") { db in
+                guard let (work, task) = try Self.waitingTask(failure.requestID, db: db, now: now, settings: settings) else { return [] }
+                try work.generationFailed(failure, task: task)
+                return try work.finish()
+            }
+        default:
+            throw MessageDecodingError(queue: message.queue, reason: "StageService does not take \(message.header.type) here")
+        }
+        workAdded.signal()
+    }
+
+    func handleApproval(_ message: IncomingMessage, at time: Date? = nil) async throws {
+        let now = time ?? clock()
+        let settings = self.settings
+        switch message.header.type {
+        case ApprovalDecided.type:
+            let decision = try message.decode(ApprovalDecided.self).payload
+            try await outbox.handleOnce(message, consumer: "approvals") { db in
+                guard let work = try ProjectWork.load(decision.projectID, db: db, now: now, settings: settings) else { return [] }
+                try work.decided(decision)
+                return try work.finish()
+            }
+        case ApprovalExpired.type:
+            let expiry = try message.decode(ApprovalExpired.self).payload
+            try await outbox.handleOnce(message, consumer: "approvals") { db in
+                guard let work = try ProjectWork.load(expiry.projectID, db: db, now: now, settings: settings) else { return [] }
+                try work.expired(expiry)
+                return try work.finish()
+            }
+        case ApprovalRequested.type:
+            return  // ApprovalService's own record of the request; the stage run knows already
+        default:
+            throw MessageDecodingError(queue: message.queue, reason: "StageService does not take \(message.header.type) here")
+        }
+        workAdded.signal()
+    }
+
+    /// The task a result is for, if it still waits for this very request.
+    private static func waitingTask(_ requestID: String, db: Database, now: Date, settings: EngineSettings) throws -> (ProjectWork, TaskRecord)? {
+        guard let task = try TaskRecord.filter(Column("requestID") == requestID).fetchOne(db),
+            task.state == .queued || task.state == .processing,
+            let work = try ProjectWork.load(task.projectID, db: db, now: now, settings: settings),
+            work.project.state != .failed, work.project.state != .done
+        else { return nil }
+        return (work, task)
+    }
+}

@@ -1,0 +1,264 @@
+import AMQPClient
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import Messaging
+import RuntimeSupport
+import ServiceStorage
+import WorkflowKit
+
+/// Where project definitions come from: TemplateService over request/reply, or a fixed set in tests.
+protocol TemplateSource: Sendable {
+    /// The definition and version of `code` (its latest version when `version` is nil).
+    func template(_ code: String, version: Int?) async throws -> (WorkflowDefinition, Int)
+}
+
+/// The workflow engine: commands and queries, results and decisions, and the pass that dispatches work that is due.
+/// Every change to a project commits with its log entries and its outgoing messages in one transaction.
+struct Engine: Sendable {
+    let database: any DatabaseWriter
+    let outbox: Outbox
+    let templates: any TemplateSource
+    let actions: ActionRegistry
+    let artifacts: ArtifactStore
+    let settings: EngineSettings
+    /// Woken when tasks may be sent or actions run.
+    let workAdded: WakeSignal
+    let logger: Logger
+    /// The engine's time; tests pass a manual clock.
+    let clock: @Sendable () -> Date
+
+    // MARK: Commands
+
+    func create(_ request: CreateProject, actor: Actor?, at time: Date? = nil) async throws -> ProjectView {
+        let now = time ?? clock()
+        let owner = try Self.owner(actor)
+        let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw StageError.invalid("name: give the project a name of 1 to 200 characters") }
+        if let budget = request.budget, !(budget.isFinite && budget > 0) {
+            throw StageError.invalid("budget: give a positive number of US dollars, or leave it out")
+        }
+        let (definition, version) = try await templates.template(request.template, version: request.version)
+        let params = (definition.defaultParams ?? [:]).merging(request.params) { $1 }
+        let violations = try JSONSchema(definition.paramsSchema).validate(.object(params))
+        guard violations.isEmpty else {
+            throw StageError.invalid(
+                "the parameters do not match template '\(definition.code)':\n"
+                    + violations.map { "- params\($0.pointer.isEmpty ? "" : $0.pointer): \($0.message)" }.joined(separator: "\n"))
+        }
+        let project = ProjectRecord(
+            id: UUID().uuidString.lowercased(), name: name, template: definition.code, templateVersion: version, definition: definition,
+            params: params, ownerID: owner.userID, ownerEmail: request.ownerEmail, state: .draft, progress: 0, budget: request.budget,
+            cost: 0, lastEvent: 0, createdAt: now)
+        let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
+            let work = ProjectWork(project, db: db, now: now, settings: settings)
+            try work.log("project.created", "created from \(definition.name) v\(version)")
+            if request.start { try Self.start(work) }
+            let messages = try work.finish()
+            return (work.project.view, messages)
+        }
+        workAdded.signal()
+        return view
+    }
+
+    func change(_ request: ChangeProject, actor: Actor?, at time: Date? = nil) async throws -> ProjectView {
+        let now = time ?? clock()
+        let owner = try Self.owner(actor)
+        let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
+            guard let work = try ProjectWork.load(request.projectID, db: db, now: now, settings: settings),
+                Self.mayAct(owner, on: work.project)
+            else { throw StageError.notFound("no project has the id '\(request.projectID)'") }
+            try Self.apply(request, to: work)
+            let messages = try work.finish()
+            return (work.project.view, messages)
+        }
+        workAdded.signal()
+        return view
+    }
+
+    private static func apply(_ request: ChangeProject, to work: ProjectWork) throws {
+        let state = work.project.state
+        func refuse(_ why: String) -> StageError { .wrongState("cannot \(request.action.rawValue) this project: \(why)") }
+        switch request.action {
+        case .start:
+            guard state == .draft else { throw refuse("it is \(state.rawValue); only a draft can start") }
+            try start(work)
+        case .pause:
+            guard state == .running || state == .approvalPending else { throw refuse("it is \(state.rawValue), not running") }
+            work.update {
+                $0.state = .paused
+                $0.reason = .requested
+            }
+            try work.log("project.paused", "paused; results that arrive are kept, nothing new is sent")
+        case .resume:
+            guard state == .paused else { throw refuse("it is \(state.rawValue), not paused") }
+            let waitsForApproval = try work.currentRun?.state == .approvalPending
+            work.update {
+                $0.state = waitsForApproval ? .approvalPending : .running
+                $0.reason = nil
+                $0.message = nil
+            }
+            try work.log("project.resumed", "resumed")
+            try work.stageProgressed()
+        case .advance:
+            guard state == .running, work.project.waitingFor == "advance", let run = try work.currentRun,
+                let stage = work.definition.stage(run.stage)
+            else { throw refuse("it is not waiting for someone to advance it (it is \(state.rawValue))") }
+            if run.state == .running {
+                var run = run
+                run.state = .completed
+                run.completedAt = work.now
+                try run.update(work.db)
+                try work.log("stage.completed", "\(stage.name) is complete", stage: stage.code)
+            }
+            try work.advance(from: stage)
+        case .retry:
+            try retry(work, taskID: request.taskID, refuse: refuse)
+        case .restart:
+            guard state == .failed else { throw refuse("it is \(state.rawValue); only a failed project can restart") }
+            guard let code = request.stage, let stage = work.definition.stage(code) else {
+                throw StageError.invalid(
+                    "stage: name the stage to restart from, one of \(work.definition.orderedStages.map(\.code).joined(separator: ", "))")
+            }
+            reopen(work)
+            try work.log("project.restarted", "restarted from \(stage.name)")
+            try work.enter(stage)
+        case .cancel:
+            guard state != .done, state != .failed else { throw refuse("it is \(state.rawValue) already") }
+            try work.fail(.cancelled, "cancelled by its owner")
+        }
+    }
+
+    private static func start(_ work: ProjectWork) throws {
+        guard let first = work.definition.orderedStages.first else {
+            throw StageError.invalid("template '\(work.project.template)' has no stages")
+        }
+        work.update {
+            $0.state = .running
+            $0.startedAt = work.now
+        }
+        try work.log("project.started", "started")
+        try work.enter(first)
+    }
+
+    private static func retry(_ work: ProjectWork, taskID: String?, refuse: (String) -> StageError) throws {
+        let state = work.project.state
+        guard state == .failed || state == .running, work.project.reason != .cancelled else {
+            throw refuse("it is \(state.rawValue)\(work.project.reason.map { " (\($0.rawValue))" } ?? ""); only failed work can be retried")
+        }
+        guard var run = try work.currentRun, let stage = work.definition.stage(run.stage) else { throw refuse("it has no current stage") }
+        let failed = try work.tasks(of: run.id).filter { $0.state == .failed && (taskID == nil || $0.id == taskID) }
+        guard !failed.isEmpty || (state == .failed && stage.executionMode == .system) else {
+            throw refuse(taskID.map { "task '\($0)' of the current stage has not failed" } ?? "no task of the current stage has failed")
+        }
+        for var task in failed {
+            task.state = .pending
+            task.attempts = 0
+            task.failedSends = 0
+            task.error = nil
+            task.validationErrors = []
+            task.updatedAt = work.now
+            try task.update(work.db)
+        }
+        if state == .failed {
+            reopen(work)
+            run.state = .running
+            run.completedAt = nil
+            try run.update(work.db)
+            work.update { $0.waitingFor = stage.executionMode == .system ? "action" : "generation" }
+        }
+        try work.log("project.retried", "trying \(failed.isEmpty ? stage.name : "\(failed.count) failed task(s)") again")
+    }
+
+    private static func reopen(_ work: ProjectWork) {
+        work.update {
+            $0.state = .running
+            $0.reason = nil
+            $0.message = nil
+            $0.completedAt = nil
+        }
+    }
+
+    // MARK: Queries
+
+    func detail(_ id: String, actor: Actor?) async throws -> ProjectDetail {
+        let owner = try Self.owner(actor)
+        return try await database.read { db in
+            guard let project = try ProjectRecord.fetchOne(db, key: id), Self.mayAct(owner, on: project) else {
+                throw StageError.notFound("no project has the id '\(id)'")
+            }
+            let runs = try StageRunRecord.filter(Column("projectID") == id).order(Column("startedAt"), Column("round")).fetchAll(db)
+            let order = Dictionary(runs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { $1 })
+            let tasks = try TaskRecord.filter(Column("projectID") == id).fetchAll(db)
+                .sorted { (order[$0.stageRunID] ?? 0, $0.position) < (order[$1.stageRunID] ?? 0, $1.position) }
+            let artifacts = try ArtifactRecord.filter(Column("projectID") == id).order(Column("createdAt")).fetchAll(db)
+            return ProjectDetail(
+                project: project.view, stageRuns: runs.map(\.view), tasks: tasks.map(\.view), artifacts: artifacts.map(\.view))
+        }
+    }
+
+    func list(_ request: ListProjects, actor: Actor?) async throws -> ProjectPage {
+        let owner = try Self.owner(actor)
+        let limit = min(max(request.limit, 1), 200)
+        let ownerID = owner.roles.contains("admin") ? request.ownerID : owner.userID
+        let cursor = try request.cursor.map(Self.parseCursor)
+        return try await database.read { db in
+            var query = ProjectRecord.all()
+            if let ownerID { query = query.filter(Column("ownerID") == ownerID) }
+            if let state = request.state { query = query.filter(Column("state") == state.rawValue) }
+            if let template = request.template { query = query.filter(Column("template") == template) }
+            if let (createdAt, id) = cursor {
+                query = query.filter(Column("createdAt") < createdAt || (Column("createdAt") == createdAt && Column("id") < id))
+            }
+            let page = try query.order(Column("createdAt").desc, Column("id").desc).limit(limit + 1).fetchAll(db)
+            let shown = Array(page.prefix(limit))
+            let next = page.count > limit ? shown.last.map { "\($0.createdAt.timeIntervalSince1970)_\($0.id)" } : nil
+            return ProjectPage(projects: shown.map(\.view), next: next)
+        }
+    }
+
+    func events(_ request: GetProjectEvents, actor: Actor?) async throws -> [ProjectEvent] {
+        let owner = try Self.owner(actor)
+        return try await database.read { db in
+            guard let project = try ProjectRecord.fetchOne(db, key: request.projectID), Self.mayAct(owner, on: project) else {
+                throw StageError.notFound("no project has the id '\(request.projectID)'")
+            }
+            return try ProjectEventRecord.filter(Column("projectID") == project.id && Column("sequence") > request.after)
+                .order(Column("sequence")).limit(min(max(request.limit, 1), 1000)).fetchAll(db).map(\.event)
+        }
+    }
+
+    private static func parseCursor(_ cursor: String) throws -> (Date, String) {
+        let parts = cursor.split(separator: "_", maxSplits: 1)
+        guard parts.count == 2, let seconds = Double(parts[0]) else {
+            throw StageError.invalid("cursor: pass the `next` of the previous page unchanged")
+        }
+        return (Date(timeIntervalSince1970: seconds), String(parts[1]))
+    }
+
+    static func owner(_ actor: Actor?) throws -> Actor {
+        guard let actor, !actor.userID.isEmpty else {
+            throw StageError(code: "unauthenticated", message: "the request names no user; sign in, or send the acting user with it")
+        }
+        return actor
+    }
+
+    /// A project belongs to its owner; an admin may act on any.
+    static func mayAct(_ actor: Actor, on project: ProjectRecord) -> Bool {
+        project.ownerID == actor.userID || actor.roles.contains("admin")
+    }
+}
+
+/// A refusal StageService sends back, with a code a program can act on.
+struct StageError: ReplyableError, CustomStringConvertible {
+    let code: String
+    let message: String
+
+    var description: String { "\(code): \(message)" }
+
+    static func notFound(_ message: String) -> Self { Self(code: "not-found", message: message) }
+    static func invalid(_ message: String) -> Self { Self(code: "invalid", message: message) }
+    static func wrongState(_ message: String) -> Self { Self(code: "wrong-state", message: message) }
+    static func unavailable(_ message: String) -> Self { Self(code: "unavailable", message: message) }
+}

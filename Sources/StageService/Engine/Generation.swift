@@ -1,0 +1,155 @@
+import AMQPClient
+import Contracts
+import Foundation
+import GRDB
+import WorkflowKit
+
+/// The task path of `ai` stages: a prompt rendered and sent, a result checked against the stage's output contract,
+/// repaired or retried within bounds.
+extension ProjectWork {
+    /// Renders the task's prompt and sends `GenerateContent` with a new request id (the task's next attempt).
+    func dispatch(_ task: TaskRecord) throws {
+        var task = task
+        guard let stage = definition.stage(task.stage), let prompt = stage.prompt else {
+            return try failTask(&task, "stage '\(task.stage)' has no prompt")
+        }
+        var context = try self.context(stage: stage)
+        if let item = task.item { context["item"] = item }
+        if let feedback = task.feedback { context["feedback"] = .string(feedback) }
+        context["attempt"] = .number(Double(task.attempts + 1))
+        let rendered: RenderedPrompt
+        do {
+            rendered = try PromptRenderer.render(prompt, context: .object(context))
+        } catch {
+            return try failTask(&task, "its prompt could not be rendered: \(error)")
+        }
+        var user = rendered.user
+        if !task.validationErrors.isEmpty {
+            user += "\n\nYour previous answer did not match the required format. Fix these problems and answer again:\n"
+                + task.validationErrors.map { "- \($0)" }.joined(separator: "\n")
+        }
+        task.attempts += 1
+        // A new id for every new generation: the provider gateway answers a repeated id from its ledger.
+        task.requestID = "\(task.id).\(task.attempts).\(task.failedSends)"
+        task.state = .queued
+        task.system = rendered.system
+        task.prompt = user
+        task.leaseUntil = now.addingTimeInterval(settings.lease)
+        task.notBefore = nil
+        task.updatedAt = now
+        try task.update(db)
+        try send(request(for: task, stage: stage), idempotencyKey: task.requestID ?? task.id)
+        try log("task.queued", "\(task.title): generating (attempt \(task.attempts))", stage: task.stage, taskID: task.id)
+    }
+
+    /// A sent task whose lease ran out: the same request again (the provider gateway answers a repeat from its
+    /// ledger, so this never pays twice), or a failure after too many.
+    func renewLease(_ task: TaskRecord) throws {
+        var task = task
+        guard let stage = definition.stage(task.stage) else { return }
+        task.failedSends += 1
+        guard task.failedSends <= settings.maximumLeaseRenewals else {
+            try failTask(&task, "no answer from the provider gateway after \(task.failedSends) sends; is ProviderGateway running?")
+            return try stageProgressed()
+        }
+        task.leaseUntil = now.addingTimeInterval(settings.lease)
+        task.updatedAt = now
+        try task.update(db)
+        try send(request(for: task, stage: stage), idempotencyKey: task.requestID ?? task.id)
+        try log("task.resent", "\(task.title): no answer yet; asked again", stage: task.stage, taskID: task.id)
+    }
+
+    private func request(for task: TaskRecord, stage: StageDefinition) -> GenerateContent {
+        GenerateContent(
+            requestID: task.requestID ?? task.id, provider: stage.provider ?? definition.defaultProvider,
+            model: stage.model ?? definition.defaultModel, system: task.system, user: task.prompt ?? "", responseSchema: stage.outputSchema)
+    }
+
+    /// A result for `task` (already matched by request id).
+    func generated(_ result: ContentGenerated, task: TaskRecord) throws {
+        var task = task
+        task.provider = result.provider
+        task.model = result.model
+        task.tokensIn += result.tokensIn
+        task.tokensOut += result.tokensOut
+        task.cost += result.cost
+        task.latencyMilliseconds = result.latencyMilliseconds
+        task.leaseUntil = nil
+        task.failedSends = 0
+        task.updatedAt = now
+        update { $0.cost += result.cost }
+        let stage = definition.stage(task.stage)
+        let (content, problems) = Self.check(result.content, against: stage?.outputSchema)
+        if problems.isEmpty {
+            task.state = .done
+            task.content = content
+            task.error = nil
+            task.validationErrors = []
+            try task.update(db)
+            try log("task.completed", "\(task.title): done", stage: task.stage, taskID: task.id)
+        } else if task.attempts < settings.maximumAttempts {
+            task.state = .pending
+            task.validationErrors = problems
+            try task.update(db)
+            try log(
+                "task.repairing", "\(task.title): the answer broke its format (\(problems.count) problem(s)); generating again",
+                stage: task.stage, taskID: task.id)
+        } else {
+            task.validationErrors = problems
+            task.content = result.content
+            try failTask(
+                &task, "the answer still broke its format after \(task.attempts) attempts: \(problems.prefix(5).joined(separator: "; "))")
+        }
+        try stageProgressed()
+    }
+
+    func generationFailed(_ failure: GenerationFailed, task: TaskRecord) throws {
+        var task = task
+        task.leaseUntil = nil
+        task.updatedAt = now
+        task.failedSends += 1
+        if failure.retryable, task.failedSends < settings.maximumFailedSends {
+            // Sent again with a new request id once the backoff passed: a durable row, so a restart keeps it.
+            task.state = .pending
+            task.attempts -= 1
+            task.notBefore = now.addingTimeInterval(settings.retryBackoff.delay(after: task.failedSends).seconds)
+            task.error = "\(failure.kind): \(failure.message)"
+            try task.update(db)
+            try log(
+                "task.retrying", "\(task.title): \(failure.kind) from the provider; trying again shortly", stage: task.stage,
+                taskID: task.id)
+        } else {
+            try failTask(&task, "\(failure.kind): \(failure.message)")
+        }
+        try stageProgressed()
+    }
+
+    private func failTask(_ task: inout TaskRecord, _ error: String) throws {
+        task.state = .failed
+        task.error = error
+        task.leaseUntil = nil
+        task.updatedAt = now
+        try task.update(db)
+        try log("task.failed", "\(task.title) failed: \(error)", stage: task.stage, taskID: task.id)
+    }
+
+    /// The content to keep, and what is wrong with it. With a schema the answer must be JSON matching it (a fenced
+    /// code block around it is taken off); the kept content is the JSON itself.
+    static func check(_ content: String, against schema: JSONValue?) -> (String, [String]) {
+        guard let schema else { return (content, []) }
+        let text = unfenced(content)
+        guard let value = try? JSONValue.parse(Data(text.utf8)) else {
+            return (content, ["the answer is not valid JSON"])
+        }
+        guard let validator = try? JSONSchema(schema) else { return (text, []) }
+        return (text, validator.validate(value).map(\.description))
+    }
+
+    private static func unfenced(_ content: String) -> String {
+        var text = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("```") else { return text }
+        if let firstLine = text.firstIndex(of: "\n") { text = String(text[text.index(after: firstLine)...]) }
+        if text.hasSuffix("```") { text = String(text.dropLast(3)) }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,92 @@
+import AMQPClient
+import Contracts
+import Foundation
+import GRDB
+import Logging
+import Messaging
+import RuntimeSupport
+import ServiceStorage
+import WorkflowKit
+
+/// The parts of StageService, built once by `main` and by the tests.
+struct StageService: Sendable {
+    let engine: Engine
+    let outbox: Outbox
+    let bus: any MessageBus
+
+    /// Results and decisions come from the events exchange, each kind to a queue of its own.
+    static let resultsQueue = "stage.generation-results"
+    static let approvalsQueue = "stage.approval-outcomes"
+
+    static func build(
+        database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, settings: EngineSettings = EngineSettings(),
+        actions: ActionRegistry = .standard, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    ) -> StageService {
+        let outbox = Outbox(database: database, bus: bus, logger: logger)
+        let engine = Engine(
+            database: database, outbox: outbox, templates: templates, actions: actions,
+            artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
+            clock: clock)
+        return StageService(engine: engine, outbox: outbox, bus: bus)
+    }
+
+    var handlers: RequestHandlers {
+        var handlers = RequestHandlers()
+        handlers.on(CreateProject.self) { envelope, _ in try await engine.create(envelope.payload, actor: envelope.actor) }
+        handlers.on(ChangeProject.self) { envelope, _ in try await engine.change(envelope.payload, actor: envelope.actor) }
+        handlers.on(GetProject.self) { envelope, _ in try await engine.detail(envelope.payload.projectID, actor: envelope.actor) }
+        handlers.on(ListProjects.self) { envelope, _ in try await engine.list(envelope.payload, actor: envelope.actor) }
+        handlers.on(GetProjectEvents.self) { envelope, _ in try await engine.events(envelope.payload, actor: envelope.actor) }
+        return handlers
+    }
+
+    var topology: Topology {
+        .workQueue(ServiceQueues.stageCommands, bindings: handlers.types.map { (Exchange.commands, $0) })
+            + .workQueue(
+                Self.resultsQueue, bindings: [(Exchange.events, ContentGenerated.type), (Exchange.events, GenerationFailed.type)])
+            + .workQueue(
+                Self.approvalsQueue, bindings: [(Exchange.events, ApprovalDecided.type), (Exchange.events, ApprovalExpired.type)])
+    }
+
+    func serveCommands() async throws {
+        try await bus.serve(handlers, queue: ServiceQueues.stageCommands, options: ConsumeOptions(prefetch: 32, concurrency: 4))
+    }
+
+    /// Results are applied one at a time per delivery, several in flight: each is its own short transaction.
+    func consumeResults() async throws {
+        try await bus.consume(queue: Self.resultsQueue, options: ConsumeOptions(prefetch: 64, concurrency: 4)) { message in
+            try await engine.handleResult(message)
+        }
+    }
+
+    func consumeApprovals() async throws {
+        try await bus.consume(queue: Self.approvalsQueue, options: ConsumeOptions(prefetch: 16, concurrency: 1)) { message in
+            try await engine.handleApproval(message)
+        }
+    }
+
+    /// Dispatches work as it comes due, until cancelled.
+    func runEngine() async {
+        await DueLoop("running the engine", idleCheck: .seconds(5), signal: engine.workAdded, logger: engine.logger).run {
+            try await engine.pass()
+        }
+    }
+}
+
+/// Templates from TemplateService, by request/reply.
+struct BusTemplateSource: TemplateSource {
+    let bus: any MessageBus
+
+    func template(_ code: String, version: Int?) async throws -> (WorkflowDefinition, Int) {
+        let document: TemplateDocument
+        do {
+            document = try await bus.request(GetTemplate(code: code, version: version), timeout: .seconds(5))
+        } catch let error as RemoteError where error.code == "not-found" {
+            throw StageError.notFound(error.message)
+        } catch let error as RequestTimeoutError {
+            throw StageError.unavailable("TemplateService did not answer in time (\(error)); try again shortly")
+        }
+        let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(document.definition))
+        return (definition, document.summary.version)
+    }
+}
