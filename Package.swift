@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "ApprovalService", targets: ["ApprovalService"]),
         .executable(name: "Gateway", targets: ["Gateway"]),
         .executable(name: "aiwf-bench", targets: ["Benchmarks"]),
+        .executable(name: "aiwf", targets: ["AIWFCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -170,6 +171,15 @@ let package = Package(
         ),
         service("Gateway"),
         .executableTarget(
+            name: "AIWFCommand",
+            dependencies: [
+                "AMQPClient", "Messaging", "Contracts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "Benchmarks",
             dependencies: [
                 "AMQPClient",
@@ -233,6 +243,7 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "Contracts",
+                "ServiceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ] + runtime,
             swiftSettings: swiftSettings

@@ -165,7 +165,10 @@ public struct ProjectView: Codable, Sendable, Equatable {
     public var lastEvent: Int
 
     public init(
-        id: String, name: String, template: String, templateVersion: Int, ownerID: String, state: ProjectState, reason: ProjectReason? = nil, message: String? = nil, stage: String? = nil, waitingFor: String? = nil, progress: Int, params: [String: JSONValue], budget: Double? = nil, cost: Double, createdAt: Date, startedAt: Date? = nil, completedAt: Date? = nil, lastEvent: Int
+        id: String, name: String, template: String, templateVersion: Int, ownerID: String, state: ProjectState,
+        reason: ProjectReason? = nil, message: String? = nil, stage: String? = nil, waitingFor: String? = nil, progress: Int,
+        params: [String: JSONValue], budget: Double? = nil, cost: Double, createdAt: Date, startedAt: Date? = nil, completedAt: Date? = nil,
+        lastEvent: Int
     ) {
         self.id = id
         self.name = name
@@ -202,7 +205,8 @@ public struct StageRunView: Codable, Sendable, Equatable {
     public var feedback: String?
 
     public init(
-        id: String, stage: String, round: Int, state: String, startedAt: Date, completedAt: Date? = nil, approvalID: String? = nil, decision: String? = nil, feedback: String? = nil
+        id: String, stage: String, round: Int, state: String, startedAt: Date, completedAt: Date? = nil, approvalID: String? = nil,
+        decision: String? = nil, feedback: String? = nil
     ) {
         self.id = id
         self.stage = stage
@@ -242,7 +246,10 @@ public struct TaskView: Codable, Sendable, Equatable {
     public var latencyMilliseconds: Int?
 
     public init(
-        id: String, stage: String, stageRunID: String, index: Int, title: String, state: TaskState, content: String? = nil, error: String? = nil, attempts: Int, feedback: String? = nil, approved: Bool, system: String? = nil, prompt: String? = nil, validationErrors: [String], provider: String? = nil, model: String? = nil, tokensIn: Int, tokensOut: Int, cost: Double, latencyMilliseconds: Int? = nil
+        id: String, stage: String, stageRunID: String, index: Int, title: String, state: TaskState, content: String? = nil,
+        error: String? = nil, attempts: Int, feedback: String? = nil, approved: Bool, system: String? = nil, prompt: String? = nil,
+        validationErrors: [String], provider: String? = nil, model: String? = nil, tokensIn: Int, tokensOut: Int, cost: Double,
+        latencyMilliseconds: Int? = nil
     ) {
         self.id = id
         self.stage = stage

@@ -17,7 +17,10 @@ struct ApprovalServiceTests {
         try await bed.bus.send(pagesApproval(), context: MessageContext())
         try await bed.bus.send(pagesApproval(), context: MessageContext())  // a second message, same run and hash
         // Both messages handled (each claimed in the inbox), and still one approval.
-        #expect(try await eventually { try await service.approvals.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") } == 2 })
+        #expect(
+            try await eventually {
+                try await service.approvals.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") } == 2
+            })
         #expect(try await service.approvals.history(of: "project-1").count == 1)
         try await service.outbox.relayPending()
         #expect(try bed.events(ApprovalRequested.self).count == 1)

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import ServiceTestSupport
 import Testing
 
 @testable import AMQPClient
@@ -112,49 +113,4 @@ struct BrokerFailureTests {
 actor ConfirmedIDs {
     private(set) var ids: [String] = []
     func add(_ more: [String]) { ids += more }
-}
-
-/// Drives the broker the way an operator would.
-enum BrokerControl {
-    /// Closes every connection whose client-given name starts with `prefix`, as `rabbitmqctl close_all_connections`
-    /// would, but only this test's, so tests running beside it are not disturbed.
-    static func closeConnections(named prefix: String) async throws {
-        let node = try node()
-        let listing = try run(["-n", node, "list_connections", "-q", "--no-table-headers", "pid", "client_properties"]).output
-        let pids = listing.split(separator: "\n").filter { $0.contains("\"\(prefix)") }.compactMap { line in
-            line.split(separator: "\t").first.map(String.init)
-        }
-        #expect(!pids.isEmpty, "no broker connection is named \(prefix)")
-        for pid in pids {
-            _ = try run(["-n", node, "close_connection", pid, "closed by test"])
-        }
-    }
-
-    /// The node the tests' broker runs as: `AIWF_BROKER_NODE`, the project's own node, or the system's default one.
-    private static func node() throws -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
-        let candidates = [environment["AIWF_BROKER_NODE"], "aiwf@localhost", "rabbit@\(hostname)"].compactMap { $0 }
-        for candidate in candidates where try run(["-n", candidate, "ping"]).status == 0 {
-            return candidate
-        }
-        throw BrokerControlError(message: "no RabbitMQ node answers rabbitmqctl; tried \(candidates)")
-    }
-
-    private static func run(_ arguments: [String]) throws -> (output: String, status: Int32) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (String(decoding: data, as: UTF8.self), process.terminationStatus)
-    }
-}
-
-struct BrokerControlError: Error {
-    let message: String
 }

@@ -1,7 +1,8 @@
 import Contracts
 import Foundation
-@testable import StageService
 import Testing
+
+@testable import StageService
 
 /// Bad input is refused with its code and a message that says what to fix; nothing changes.
 @Suite("Command refusals", .timeLimit(.minutes(1)))
@@ -44,7 +45,9 @@ struct CommandRefusalTests {
         defer { bed.stop() }
         let draft = try await bed.create("website", params: websiteParams, start: false)
         for action in [ProjectAction.pause, .resume, .advance, .retry, .restart] {
-            let refused = await refusal { _ = try await bed.engine.change(ChangeProject(projectID: draft.id, action: action), actor: owner) }
+            let refused = await refusal {
+                _ = try await bed.engine.change(ChangeProject(projectID: draft.id, action: action), actor: owner)
+            }
             #expect(refused?.code == "wrong-state", "\(action): \(refused?.message ?? "accepted")")
         }
         let stranger = await refusal {

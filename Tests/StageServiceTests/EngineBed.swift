@@ -7,9 +7,10 @@ import Messaging
 import ServiceStorage
 import Synchronization
 import Testing
+import WorkflowKit
+
 @testable import ProviderGateway
 @testable import StageService
-import WorkflowKit
 
 let quiet: Logger = {
     var logger = Logger(label: "stage-tests")
@@ -71,7 +72,9 @@ final class EngineBed: Sendable {
         self.script = script
         try await bus.declare(
             Topology.standardExchanges + service.topology
-                + .workQueue(Self.providerQueue, bindings: [(Exchange.commands, GenerateContent.type), (Exchange.commands, GenerateContent.type + ".local")])
+                + .workQueue(
+                    Self.providerQueue,
+                    bindings: [(Exchange.commands, GenerateContent.type), (Exchange.commands, GenerateContent.type + ".local")])
                 + .workQueue(Self.approvalQueue, bindings: [(Exchange.commands, RequestApproval.type)]))
         let service = self.service
         let bus = self.bus
@@ -92,7 +95,8 @@ final class EngineBed: Sendable {
                             model: request.model ?? "local-writer", latencyMilliseconds: 1, attempts: 1), context: MessageContext())
                 case .failure(let kind, let retryable):
                     try await bus.publish(
-                        GenerationFailed(requestID: request.requestID, kind: kind, message: "scripted \(kind)", retryable: retryable, attempts: 1),
+                        GenerationFailed(
+                            requestID: request.requestID, kind: kind, message: "scripted \(kind)", retryable: retryable, attempts: 1),
                         context: MessageContext())
                 case .silence:
                     break
@@ -143,7 +147,8 @@ final class EngineBed: Sendable {
     }
 
     func create(_ template: String, params: [String: JSONValue], start: Bool = true, budget: Double? = nil) async throws -> ProjectView {
-        try await engine.create(CreateProject(template: template, name: "Test \(template)", params: params, budget: budget, start: start), actor: owner)
+        try await engine.create(
+            CreateProject(template: template, name: "Test \(template)", params: params, budget: budget, start: start), actor: owner)
     }
 
     /// Decides the newest approval request as ApprovalService would announce it.

@@ -1,9 +1,10 @@
 import Contracts
 import Foundation
 import GRDB
-@testable import StageService
 import Testing
 import WorkflowKit
+
+@testable import StageService
 
 let websiteParams: [String: JSONValue] = [
     "company_name": "Acme Bakery", "industry": "bakery", "website_type": "business", "page_count": 3,
@@ -56,7 +57,8 @@ struct EngineTests {
         #expect(bed.approvalRequests[0].items.count == 1, "the design review covers the design stage's output")
         try await bed.decide(.approve)
 
-        detail = try await bed.run { try await bed.project(created.id).project.stage == "content_review" }
+        detail =
+            try await bed.run { try await bed.project(created.id).project.stage == "content_review" }
             ? try await bed.project(created.id) : detail
         #expect(detail.project.stage == "content_review")
         let pages = try #require(bed.approvalRequests.last).items
@@ -68,7 +70,9 @@ struct EngineTests {
             .requestChanges, feedback: "shorter",
             items: [
                 ItemOutcome(itemID: pages[0].id, approved: true, feedback: nil, contentHash: pages[0].contentHash, editedContent: nil),
-                ItemOutcome(itemID: pages[1].id, approved: false, feedback: "Mention the sourdough", contentHash: pages[1].contentHash, editedContent: nil),
+                ItemOutcome(
+                    itemID: pages[1].id, approved: false, feedback: "Mention the sourdough", contentHash: pages[1].contentHash,
+                    editedContent: nil),
                 ItemOutcome(itemID: pages[2].id, approved: true, feedback: nil, contentHash: pages[2].contentHash, editedContent: nil),
             ])
         #expect(try await bed.run { bed.approvalRequests.count == 3 })
@@ -80,7 +84,11 @@ struct EngineTests {
         let second = try #require(bed.approvalRequests.last).items
         try await bed.decide(
             .approve,
-            items: [ItemOutcome(itemID: second[0].id, approved: true, feedback: nil, contentHash: second[0].contentHash, editedContent: #"{"edited":true}"#)])
+            items: [
+                ItemOutcome(
+                    itemID: second[0].id, approved: true, feedback: nil, contentHash: second[0].contentHash,
+                    editedContent: #"{"edited":true}"#)
+            ])
         detail = try await bed.run(created.id, until: .done)
         #expect(detail.project.state == .done)
         #expect(detail.project.progress == 100)
@@ -136,7 +144,13 @@ struct EngineTests {
 
     @Test func resultsThatArriveWhilePausedAreKeptAndNothingNewIsSentUntilResumed() async throws {
         let templates = FixedTemplates(extra: ["custom": try customWorkflow(aiStage: "foreach: params.items")])
-        let bed = try await EngineBed(templates: templates, settings: { var s = EngineSettings(); s.tasksInFlightPerProject = 1; return s }())
+        let bed = try await EngineBed(
+            templates: templates,
+            settings: {
+                var s = EngineSettings()
+                s.tasksInFlightPerProject = 1
+                return s
+            }())
         defer { bed.stop() }
         let project = try await bed.create("custom", params: ["topic": "bread", "items": ["a", "b", "c"]])
         try await bed.engine.pass()  // the first task is sent
@@ -174,7 +188,9 @@ struct EngineTests {
         defer { bed.stop() }
         let big = try await bed.create("custom", params: ["topic": "big", "items": .array((1...100).map { .string("item \($0)") })])
         var small: [String] = []
-        for index in 1...10 { small.append(try await bed.create("custom", params: ["topic": .string("small \(index)"), "items": ["only"]]).id) }
+        for index in 1...10 {
+            small.append(try await bed.create("custom", params: ["topic": .string("small \(index)"), "items": ["only"]]).id)
+        }
         #expect(
             try await bed.run {
                 for id in small where try await bed.project(id).project.state != .done { return false }

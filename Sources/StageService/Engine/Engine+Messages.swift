@@ -59,7 +59,9 @@ extension Engine {
     }
 
     /// The task a result is for, if it still waits for this very request.
-    private static func waitingTask(_ requestID: String, db: Database, now: Date, settings: EngineSettings) throws -> (ProjectWork, TaskRecord)? {
+    private static func waitingTask(_ requestID: String, db: Database, now: Date, settings: EngineSettings) throws -> (
+        ProjectWork, TaskRecord
+    )? {
         guard let task = try TaskRecord.filter(Column("requestID") == requestID).fetchOne(db),
             task.state == .queued || task.state == .processing,
             let work = try ProjectWork.load(task.projectID, db: db, now: now, settings: settings),

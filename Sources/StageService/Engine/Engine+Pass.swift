@@ -176,7 +176,8 @@ extension Engine {
                 for file in output.artifacts {
                     let version =
                         (try Int.fetchOne(
-                            db, sql: "SELECT MAX(version) FROM artifact WHERE projectID = ? AND name = ?", arguments: [id, file.name]) ?? 0) + 1
+                            db, sql: "SELECT MAX(version) FROM artifact WHERE projectID = ? AND name = ?", arguments: [id, file.name]) ?? 0)
+                        + 1
                     let (path, sha256) = try artifacts.write(file, project: id, stage: stage.code, version: version)
                     let record = ArtifactRecord(
                         id: UUID().uuidString, projectID: id, stage: stage.code, name: file.name, mediaType: file.mediaType,
@@ -185,7 +186,8 @@ extension Engine {
                     try work.log("artifact.created", "\(file.name) (\(file.data.count) bytes)", stage: stage.code)
                 }
                 var task = TaskRecord(
-                    projectID: id, stageRunID: runID, stage: stage.code, position: 0, title: stage.action ?? stage.name, item: nil, now: now)
+                    projectID: id, stageRunID: runID, stage: stage.code, position: 0, title: stage.action ?? stage.name, item: nil, now: now
+                )
                 task.state = .done
                 task.content = output.output.jsonString()
                 try task.insert(db)

@@ -83,7 +83,8 @@ extension ProjectWork {
     }
 
     private func previousRun(of stage: String, before round: Int) throws -> StageRunRecord? {
-        try StageRunRecord.filter(Column("projectID") == project.id && Column("stage") == stage && Column("round") == round - 1).fetchOne(db)
+        try StageRunRecord.filter(Column("projectID") == project.id && Column("stage") == stage && Column("round") == round - 1).fetchOne(
+            db)
     }
 
     // MARK: Progress and completion
@@ -108,7 +109,8 @@ extension ProjectWork {
             return try fail(.error, "the transition condition of stage '\(stage.code)' could not be evaluated: \(error)")
         }
         guard holds else {
-            return try fail(.error, "every task of stage '\(stage.code)' finished, but its transition condition does not hold: \(condition)")
+            return try fail(
+                .error, "every task of stage '\(stage.code)' finished, but its transition condition does not hold: \(condition)")
         }
         if stage.needsApproval {
             try requestApproval(at: stage, run: run, reviewing: stage)

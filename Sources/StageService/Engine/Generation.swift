@@ -25,7 +25,8 @@ extension ProjectWork {
         }
         var user = rendered.user
         if !task.validationErrors.isEmpty {
-            user += "\n\nYour previous answer did not match the required format. Fix these problems and answer again:\n"
+            user +=
+                "\n\nYour previous answer did not match the required format. Fix these problems and answer again:\n"
                 + task.validationErrors.map { "- \($0)" }.joined(separator: "\n")
         }
         task.attempts += 1

@@ -102,7 +102,10 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var leaseUntil: Date?
     var updatedAt: Date
 
-    init(id: String = UUID().uuidString, projectID: String, stageRunID: String, stage: String, position: Int, title: String, item: JSONValue?, now: Date) {
+    init(
+        id: String = UUID().uuidString, projectID: String, stageRunID: String, stage: String, position: Int, title: String,
+        item: JSONValue?, now: Date
+    ) {
         self.id = id
         self.projectID = projectID
         self.stageRunID = stageRunID
@@ -146,7 +149,8 @@ struct ProjectEventRecord: Codable, FetchableRecord, PersistableRecord, Sendable
     var at: Date
 
     var event: ProjectEvent {
-        ProjectEvent(sequence: sequence, kind: kind, stage: stage, taskID: taskID, message: message, state: state, progress: progress, at: at)
+        ProjectEvent(
+            sequence: sequence, kind: kind, stage: stage, taskID: taskID, message: message, state: state, progress: progress, at: at)
     }
 }
 
@@ -183,6 +187,7 @@ struct ArtifactRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var createdAt: Date
 
     var view: ArtifactView {
-        ArtifactView(id: id, stage: stage, name: name, mediaType: mediaType, size: size, sha256: sha256, version: version, createdAt: createdAt)
+        ArtifactView(
+            id: id, stage: stage, name: name, mediaType: mediaType, size: size, sha256: sha256, version: version, createdAt: createdAt)
     }
 }

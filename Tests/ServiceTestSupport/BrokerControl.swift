@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// Drives the broker the way an operator would.
+public enum BrokerControl {
+    /// Closes every connection whose client-given name starts with `prefix`, as `rabbitmqctl close_all_connections`
+    /// would, but only this test's, so tests running beside it are not disturbed.
+    public static func closeConnections(named prefix: String) async throws {
+        let node = try node()
+        let listing = try run(["-n", node, "list_connections", "-q", "--no-table-headers", "pid", "client_properties"]).output
+        let pids = listing.split(separator: "\n").filter { $0.contains("\"\(prefix)") }.compactMap { line in
+            line.split(separator: "\t").first.map(String.init)
+        }
+        #expect(!pids.isEmpty, "no broker connection is named \(prefix)")
+        for pid in pids {
+            _ = try run(["-n", node, "close_connection", pid, "closed by test"])
+        }
+    }
+
+    /// A virtual host of the test's own, so services started for it share no queue with tests running beside it;
+    /// returns its URL. Remove it with ``deleteVirtualHost(_:)``.
+    public static func makeVirtualHost(_ name: String) throws -> String {
+        let node = try node()
+        _ = try run(["-n", node, "add_vhost", name])
+        _ = try run(["-n", node, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"])
+        let base = ProcessInfo.processInfo.environment["AIWF_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+        return (base.hasSuffix("/") ? base : base + "/") + name
+    }
+
+    public static func deleteVirtualHost(_ name: String) {
+        guard let node = try? node() else { return }
+        _ = try? run(["-n", node, "delete_vhost", name])
+    }
+
+    /// The node the tests' broker runs as: `AIWF_BROKER_NODE`, the project's own node, or the system's default one.
+    private static func node() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+        let candidates = [environment["AIWF_BROKER_NODE"], "aiwf@localhost", "rabbit@\(hostname)"].compactMap { $0 }
+        for candidate in candidates where try run(["-n", candidate, "ping"]).status == 0 {
+            return candidate
+        }
+        throw BrokerControlError(message: "no RabbitMQ node answers rabbitmqctl; tried \(candidates)")
+    }
+
+    private static func run(_ arguments: [String]) throws -> (output: String, status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    }
+}
+
+public struct BrokerControlError: Error {
+    public let message: String
+}

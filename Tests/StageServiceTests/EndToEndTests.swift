@@ -1,0 +1,113 @@
+import AMQPClient
+import Contracts
+import Foundation
+import Messaging
+import ServiceTestSupport
+import Testing
+
+@testable import ProviderGateway
+
+/// The whole system as separate processes on real RabbitMQ (a virtual host of its own), driven by the `aiwf` CLI as
+/// a developer would: every built-in workflow from create to done, its approvals decided through ApprovalService.
+@Suite("End to end on RabbitMQ", .serialized, .timeLimit(.minutes(6)))
+struct EndToEndTests {
+    final class System {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-e2e-\(UUID().uuidString.prefix(8))")
+        let virtualHost = "aiwf-e2e-\(UUID().uuidString.prefix(8))"
+        let url: String
+        var services: [String: ServiceProcess] = [:]
+
+        init() throws {
+            url = try BrokerControl.makeVirtualHost(virtualHost)
+        }
+
+        func start(_ name: String, _ extra: [String] = []) async throws {
+            let port = ServiceProcess.freePort()
+            let service = try ServiceProcess(
+                name, arguments: ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path] + extra,
+                environment: ["AIWF_AMQP_URL": url], folder: folder)
+            services[name] = service
+            #expect(await service.waitUntilReady(port: port), "\(name) not ready: \(service.logText.suffix(800))")
+        }
+
+        /// Runs the CLI as `ana`; returns what it printed.
+        func cli(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = try ServiceProcess.binary("aiwf")
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": url, "AIWF_USER": "ana"]) { $1 }
+            let output = Pipe()
+            let errors = folder.appendingPathComponent("cli-errors.txt")
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardOutput = output
+            process.standardError = try FileHandle(forWritingTo: errors)
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self)
+            if process.terminationStatus != 0 {
+                let said = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+                throw CLIFailure(description: "aiwf \(arguments.joined(separator: " ")): \(text)\(said)")
+            }
+            return text
+        }
+
+        func stop() {
+            services.values.forEach { $0.kill() }
+            BrokerControl.deleteVirtualHost(virtualHost)
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    @Test func everyBuiltInWorkflowRunsToDoneDrivenByTheCLI() async throws {
+        let system = try System()
+        defer { system.stop() }
+        try await system.start("TemplateService", ["--workflows-dir", repository.appendingPathComponent("Workflows").path])
+        try await system.start("StageService")
+        try await system.start("ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
+        try await system.start("ApprovalService")
+
+        let bus = AMQPBus(url: try AMQPURL(system.url), serviceName: "e2e-test", logger: quiet)
+        defer { Task { await bus.close() } }
+        let context = MessageContext(actor: owner)
+        for code in ["website", "ebook", "course", "survey", "video"] {
+            let template = try await bus.request(GetTemplate(code: code), context: context)
+            var generator = InstanceGenerator(facts: [], topic: "a family bakery")
+            let params = generator.instance(of: template.definition["params_schema"] ?? [:], name: code).objectValue ?? [:]
+            let arguments = params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
+            let id = try system.cli(["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n")[0]
+            var changesRequested = false
+            var decisions = 0
+            let deadline = ContinuousClock.now + .seconds(90)
+            while ContinuousClock.now < deadline {
+                let project = try await bus.request(GetProject(projectID: String(id)), context: context).project
+                if project.state == .done || project.state == .failed { break }
+                if project.state == .approvalPending,
+                    try await !bus.request(ListPendingApprovals(userID: "ana", projectID: project.id), context: context).isEmpty
+                {
+                    if code == "website", project.stage == "content_review", !changesRequested {
+                        _ = try system.cli(["request-changes", project.id, "--feedback", "Mention the sourdough"])
+                        changesRequested = true
+                    } else {
+                        _ = try system.cli(["approve", project.id])
+                    }
+                    decisions += 1
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let detail = try await bus.request(GetProject(projectID: String(id)), context: context)
+            #expect(detail.project.state == .done, "\(code): \(detail.project.state) \(detail.project.message ?? "")")
+            #expect(decisions >= 1, "\(code) passed its approval gates")
+            if code == "website" {
+                #expect(changesRequested)
+                #expect(detail.stageRuns.filter { $0.stage == "page_content" }.count == 2, "the pages were written again after the request")
+            }
+            let status = try system.cli(["status", String(id)])
+            #expect(status.contains("done  100%"), "\(status)")
+        }
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+}
