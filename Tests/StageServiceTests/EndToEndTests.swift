@@ -16,6 +16,7 @@ struct EndToEndTests {
         let virtualHost = "aiwf-e2e-\(UUID().uuidString.prefix(8))"
         let url: String
         var services: [String: ServiceProcess] = [:]
+        var ports: [String: Int] = [:]
 
         init() throws {
             url = try BrokerControl.makeVirtualHost(virtualHost)
@@ -27,6 +28,7 @@ struct EndToEndTests {
                 name, arguments: ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path] + extra,
                 environment: ["AIWF_AMQP_URL": url], folder: folder)
             services[name] = service
+            ports[name] = port
             #expect(await service.waitUntilReady(port: port), "\(name) not ready: \(service.logText.suffix(800))")
         }
 
@@ -59,13 +61,64 @@ struct EndToEndTests {
         }
     }
 
-    @Test func everyBuiltInWorkflowRunsToDoneDrivenByTheCLI() async throws {
+    /// The four services the engine needs, on a virtual host of their own.
+    static func startSystem() async throws -> System {
         let system = try System()
-        defer { system.stop() }
         try await system.start("TemplateService", ["--workflows-dir", repository.appendingPathComponent("Workflows").path])
         try await system.start("StageService")
         try await system.start("ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
         try await system.start("ApprovalService")
+        return system
+    }
+
+    /// SIGKILL StageService while a website's pages are being written, start it again: the project finishes, no task
+    /// is generated twice (the provider's call count equals the generations the tasks record) and no approval is
+    /// requested twice.
+    @Test func aStageServiceKilledMidWorkflowFinishesItWithNothingDoneTwice() async throws {
+        let system = try await Self.startSystem()
+        defer { system.stop() }
+        let bus = AMQPBus(url: try AMQPURL(system.url), serviceName: "e2e-crash", logger: quiet)
+        defer { Task { await bus.close() } }
+        let context = MessageContext(actor: owner)
+        let arguments = websiteParams.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
+        let id =
+            try system.cli(["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(String.init)
+            ?? ""
+        var killed = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let project = try await bus.request(GetProject(projectID: id), context: context, timeout: .seconds(5)).project
+            if project.state == .done || project.state == .failed { break }
+            if !killed, project.stage == "page_content" {
+                system.services["StageService"]?.kill()
+                killed = true
+                try await system.start("StageService")
+                continue
+            }
+            if project.state == .approvalPending,
+                try await !bus.request(ListPendingApprovals(userID: "ana", projectID: id), context: context).isEmpty
+            {
+                _ = try system.cli(["approve", id])
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(killed, "StageService was killed while the pages were written")
+        let detail = try await bus.request(GetProject(projectID: id), context: context)
+        #expect(detail.project.state == .done, "\(detail.project.message ?? "")")
+        let generations = detail.tasks.reduce(0) { $0 + $1.attempts }
+        let metrics = try String(
+            contentsOf: URL(string: "http://127.0.0.1:\(system.ports["ProviderGateway"] ?? 0)/metrics")!, encoding: .utf8)
+        let calls = metrics.split(separator: "\n").first { $0.hasPrefix("aiwf_provider_requests_total{provider=\"local\"}") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        #expect(calls == Double(generations), "provider calls \(calls ?? -1) for \(generations) generations")
+        let history = try await bus.request(GetApprovalHistory(projectID: id), context: context)
+        #expect(Set(history.map(\.stageRunID)).count == history.count, "one approval per stage run")
+        #expect(history.count == 2, "the design and the content review")
+    }
+
+    @Test func everyBuiltInWorkflowRunsToDoneDrivenByTheCLI() async throws {
+        let system = try await Self.startSystem()
+        defer { system.stop() }
 
         let bus = AMQPBus(url: try AMQPURL(system.url), serviceName: "e2e-test", logger: quiet)
         defer { Task { await bus.close() } }
@@ -75,7 +128,7 @@ struct EndToEndTests {
             var generator = InstanceGenerator(facts: [], topic: "a family bakery")
             let params = generator.instance(of: template.definition["params_schema"] ?? [:], name: code).objectValue ?? [:]
             let arguments = params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
-            let id = try system.cli(["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n")[0]
+            let id = try system.cli(["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first ?? ""
             var changesRequested = false
             var decisions = 0
             let deadline = ContinuousClock.now + .seconds(90)
