@@ -124,10 +124,11 @@ final class EngineBed: Sendable {
         clock.advance(by: seconds)
     }
 
-    /// Runs engine passes and the outbox until `condition` holds (or 20 s of real time pass).
+    /// Runs engine passes and the outbox until `condition` holds (or `timeout` of real time passes: generous, as
+    /// the whole suite runs in parallel on two cores).
     @discardableResult
-    func run(until condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(20)
+    func run(timeout: Duration = .seconds(60), until condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             try await engine.pass()
             try await service.outbox.relayPending()

@@ -43,7 +43,7 @@ func customWorkflow(_ extra: String = "", aiStage: String = "") throws -> Workfl
     return try WorkflowLoader.load(yaml: yaml).definition
 }
 
-@Suite("Engine", .timeLimit(.minutes(2)))
+@Suite("Engine", .timeLimit(.minutes(4)))
 struct EngineTests {
     @Test func aWebsiteRunsToDoneThroughItsApprovalsAndOnlyUnapprovedPagesAreWrittenAgain() async throws {
         let bed = try await EngineBed()
