@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GRDB
 import Testing
 
 @testable import StageService
@@ -71,8 +72,13 @@ struct CommandRefusalTests {
                 approvalID: "a", projectID: project.id, stageRunID: "nothing", stage: "design_review", decision: .approve,
                 decidedBy: ["user:ana"], decidedAt: Date(), contentHash: "h", feedback: nil, reason: nil, items: []),
             context: .init())
-        try await Task.sleep(for: .milliseconds(1))
-        _ = try await bed.run { true }
+        // Handled (claimed in the inbox) and ignored.
+        #expect(
+            try await bed.run {
+                try await bed.engine.database.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox WHERE consumer = 'approvals'") == 1
+                }
+            })
         let after = try await bed.project(project.id)
         #expect(after.project.state == .draft)
         #expect(after.project.lastEvent == 1)
