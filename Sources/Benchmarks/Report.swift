@@ -52,3 +52,27 @@ func residentMegabytes(of pid: Int32) -> Double {
     else { return .nan }
     return kilobytes / 1024
 }
+
+/// A minimal HTTP/1.1 GET over a blocking loopback socket: enough for a readiness probe.
+func httpStatus(port: Int, path: String) -> Int? {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { return nil }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(socket, $0, strlen($0), 0) }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let count = recv(socket, &buffer, buffer.count, 0)
+    guard count > 12 else { return nil }
+    return Int(String(decoding: buffer[9..<12], as: UTF8.self))
+}
+
+/// The status of a service's `/ready`.
+func readyStatus(port: Int) -> Int? { httpStatus(port: port, path: "/ready") }

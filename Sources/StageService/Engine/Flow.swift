@@ -31,6 +31,7 @@ extension ProjectWork {
                 return try fail(.error, fault.description)
             }
             update { $0.waitingFor = "generation" }
+            try dispatchReady()
             try stageProgressed()
         case .system:
             update { $0.waitingFor = "action" }

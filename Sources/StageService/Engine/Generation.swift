@@ -7,6 +7,22 @@ import WorkflowKit
 /// The task path of `ai` stages: a prompt rendered and sent, a result checked against the stage's output contract,
 /// repaired or retried within bounds.
 extension ProjectWork {
+    /// Sends pending tasks of the current stage at once, up to the project's share of tasks in flight: a result
+    /// frees a place and the next task takes it in the same transaction, without waiting for a dispatch pass. The
+    /// pass still serves projects in turn, so no project takes more than its share.
+    func dispatchReady() throws {
+        guard project.state == .running, let runID = project.stageRunID else { return }
+        let inFlight = try TaskRecord.filter(Column("projectID") == project.id && ["queued", "processing"].contains(Column("state")))
+            .fetchCount(db)
+        let room = settings.tasksInFlightPerProject - inFlight
+        guard room > 0 else { return }
+        let ready = try TaskRecord.filter(
+            Column("stageRunID") == runID && Column("state") == TaskState.pending.rawValue && (Column("notBefore") == nil || Column("notBefore") <= now)
+        ).order(Column("position")).limit(room).fetchAll(db)
+        for task in ready { try dispatch(task) }
+        if !ready.isEmpty { update { $0.lastDispatchAt = now } }
+    }
+
     /// Renders the task's prompt and sends `GenerateContent` with a new request id (the task's next attempt).
     func dispatch(_ task: TaskRecord) throws {
         var task = task
@@ -102,6 +118,7 @@ extension ProjectWork {
                 &task, "the answer still broke its format after \(task.attempts) attempts: \(problems.prefix(5).joined(separator: "; "))")
         }
         try stageProgressed()
+        try dispatchReady()
     }
 
     func generationFailed(_ failure: GenerationFailed, task: TaskRecord) throws {
