@@ -114,6 +114,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SignedHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WorkflowKit",
             dependencies: [
                 "Contracts",
@@ -138,6 +146,8 @@ let package = Package(
             "StageService",
             dependencies: [
                 "WorkflowKit",
+                "SignedHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,6 +170,7 @@ let package = Package(
             "ApprovalService",
             dependencies: [
                 "CCurl",
+                "SignedHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -220,7 +231,7 @@ let package = Package(
         .testTarget(
             name: "ApprovalServiceTests",
             dependencies: [
-                "ApprovalService", "AMQPClient", "Contracts", "ServiceTestSupport",
+                "ApprovalService", "AMQPClient", "Contracts", "ServiceTestSupport", "SignedHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -232,7 +243,9 @@ let package = Package(
         .testTarget(
             name: "StageServiceTests",
             dependencies: [
-                "StageService", "ProviderGateway", "Contracts", "WorkflowKit", "ServiceTestSupport",
+                "StageService", "ProviderGateway", "Contracts", "WorkflowKit", "ServiceTestSupport", "SignedHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ] + runtime,

@@ -65,7 +65,9 @@ struct EngineBenchmark: AsyncParsableCommand {
         let failed = try await waitUntil(bus: bus, context: context, ids: websiteIDs, timeout: .seconds(1200)) {
             $0 == .approvalPending
         }
-        output.add("websites_to_first_gate_s", "\(websites) websites to their first approval gate", (ContinuousClock.now - websiteStart).seconds, unit: "s", decimals: 1)
+        output.add(
+            "websites_to_first_gate_s", "\(websites) websites to their first approval gate", (ContinuousClock.now - websiteStart).seconds,
+            unit: "s", decimals: 1)
         output.add("websites_failed", "websites that failed on the way", Double(failed), unit: "")
         output.add("stage_service_rss_mb", "StageService resident memory at the end", system.rss("StageService"), unit: "MB", decimals: 1)
         await bus.close()
@@ -224,7 +226,8 @@ final class BenchSystem {
             let port = 18_180 + offset
             let process = Process()
             process.executableURL = siblingBinary(name)
-            process.arguments = ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path, "--log-level", "error"] + extra
+            process.arguments =
+                ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path, "--log-level", "error"] + extra
             process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": url]) { $1 }
             try process.run()
             processes[name] = process

@@ -124,3 +124,62 @@ public struct GenerationChunk: Message {
         self.text = text
     }
 }
+
+/// Asks any ProviderGateway replica for the providers, their models and prices (to estimate and bound costs).
+public struct GetPriceList: Request {
+    public typealias Reply = PriceList
+    public static let type = "provider.price-list.v1"
+
+    public init() {}
+}
+
+/// The providers a ProviderGateway serves, as `providers.yaml` says.
+public struct PriceList: Codable, Sendable, Equatable {
+    public var defaultProvider: String
+    public var providers: [ProviderPrices]
+
+    public init(defaultProvider: String, providers: [ProviderPrices]) {
+        self.defaultProvider = defaultProvider
+        self.providers = providers
+    }
+
+    /// The price of `model` (or the provider's default model) of `provider` (or the default provider).
+    public func price(provider: String?, model: String?) -> ModelPrices? {
+        guard let entry = providers.first(where: { $0.name == (provider ?? defaultProvider) }) else { return nil }
+        return entry.models.first { $0.name == (model ?? entry.defaultModel) }
+    }
+}
+
+public struct ProviderPrices: Codable, Sendable, Equatable {
+    public var name: String
+    public var defaultModel: String
+    public var models: [ModelPrices]
+
+    public init(name: String, defaultModel: String, models: [ModelPrices]) {
+        self.name = name
+        self.defaultModel = defaultModel
+        self.models = models
+    }
+}
+
+/// US dollars per million tokens, and the most output one request may ask for.
+public struct ModelPrices: Codable, Sendable, Equatable {
+    public var name: String
+    public var inputPerMillion: Double
+    public var outputPerMillion: Double
+    public var maxOutputTokens: Int
+
+    public init(name: String, inputPerMillion: Double, outputPerMillion: Double, maxOutputTokens: Int) {
+        self.name = name
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+        self.maxOutputTokens = maxOutputTokens
+    }
+
+    /// The most a request can cost: its prompt (estimated at four characters a token, rounded up) and the longest
+    /// answer it may get.
+    public func mostCost(promptCharacters: Int, maxTokens: Int) -> Double {
+        let input = Double(promptCharacters / 4 + 1)
+        return (input * inputPerMillion + Double(maxTokens) * outputPerMillion) / 1_000_000
+    }
+}

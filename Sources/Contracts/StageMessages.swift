@@ -79,12 +79,15 @@ public struct ChangeProject: Request {
     public var stage: String?
     /// `retry`: one failed task; all failed tasks of the current stage when absent.
     public var taskID: String?
+    /// `resume`: a new budget in US dollars (a project paused for its budget goes on only with a larger one).
+    public var budget: Double?
 
-    public init(projectID: String, action: ProjectAction, stage: String? = nil, taskID: String? = nil) {
+    public init(projectID: String, action: ProjectAction, stage: String? = nil, taskID: String? = nil, budget: Double? = nil) {
         self.projectID = projectID
         self.action = action
         self.stage = stage
         self.taskID = taskID
+        self.budget = budget
     }
 }
 

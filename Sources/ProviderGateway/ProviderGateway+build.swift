@@ -61,6 +61,36 @@ struct ProviderGateway: Sendable {
             if name == configuration.defaultProvider { bindings.append((Exchange.commands, GenerateContent.type)) }
             return topology + .workQueue(Self.laneQueue(name), bindings: bindings)
         } + limitPlans.values.sorted { $0.provider < $1.provider }.map(\.topology).reduce(Topology(), +)
+            + .workQueue(Self.requestsQueue, kind: .classic, bindings: [(Exchange.commands, GetPriceList.type)])
+    }
+
+    /// Queries any replica answers (the price list); classic and transient work, as a lost query is asked again.
+    static let requestsQueue = "provider.requests"
+
+    /// The providers, their models and prices, from `providers.yaml`.
+    var priceList: PriceList {
+        PriceList(
+            defaultProvider: configuration.defaultProvider,
+            providers: configuration.providers.keys.sorted().compactMap { name in
+                configuration.providers[name].map { provider in
+                    ProviderPrices(
+                        name: name, defaultModel: provider.defaultModel,
+                        models: provider.models.keys.sorted().compactMap { model in
+                            provider.models[model].map {
+                                ModelPrices(
+                                    name: model, inputPerMillion: $0.inputPerMillion, outputPerMillion: $0.outputPerMillion,
+                                    maxOutputTokens: $0.maxOutputTokens)
+                            }
+                        })
+                }
+            })
+    }
+
+    func serveRequests() async throws {
+        var handlers = RequestHandlers()
+        let prices = priceList
+        handlers.on(GetPriceList.self) { _, _ in prices }
+        try await bus.serve(handlers, queue: Self.requestsQueue, options: ConsumeOptions(prefetch: 16, concurrency: 4))
     }
 
     /// The global limits of every provider that has any.

@@ -56,6 +56,7 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         try await host.run(
             topology: gateway.topology,
             services: [
+                host.consumer("requests") { try await gateway.serveRequests() },
                 host.consumer("lane-depths") { await cancelWhenGracefulShutdown { await gateway.watchLaneDepths() } },
                 host.consumer("ledger-pruning") {
                     await cancelWhenGracefulShutdown { await gateway.ledger.pruneRegularly(logger: host.logger) }

@@ -19,12 +19,13 @@ struct StageService: Sendable {
     static let approvalsQueue = "stage.approval-outcomes"
 
     static func build(
-        database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, settings: EngineSettings = EngineSettings(),
-        actions: ActionRegistry = .standard, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, prices: (any PriceSource)? = nil,
+        settings: EngineSettings = EngineSettings(),
+        actions: ActionRegistry = .standard(), logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
     ) -> StageService {
         let outbox = Outbox(database: database, bus: bus, logger: logger)
         let engine = Engine(
-            database: database, outbox: outbox, templates: templates, actions: actions,
+            database: database, outbox: outbox, templates: templates, prices: prices ?? BusPriceSource(bus: bus), actions: actions,
             artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
             clock: clock)
         return StageService(engine: engine, outbox: outbox, bus: bus)

@@ -11,6 +11,7 @@ struct StageServiceCommand: AsyncParsableCommand {
         commandName: "StageService", abstract: "Projects moving through their workflow's stages.")
 
     @OptionGroup var options: ServiceOptions
+    @OptionGroup var stage: StageOptions
 
     func run() async throws {
         let host = ServiceHost(configuration: try options.resolve(service: "StageService", defaultPort: 8082))
@@ -18,7 +19,8 @@ struct StageServiceCommand: AsyncParsableCommand {
         var settings = EngineSettings()
         settings.artifactsDirectory = host.configuration.dataDirectory.appendingPathComponent("artifacts")
         let service = StageService.build(
-            database: database, bus: host.bus, templates: BusTemplateSource(bus: host.bus), settings: settings, logger: host.logger)
+            database: database, bus: host.bus, templates: BusTemplateSource(bus: host.bus), settings: settings,
+            actions: .standard(httpPost: try stage.httpPost()), logger: host.logger)
         try await host.run(
             topology: service.topology,
             services: [

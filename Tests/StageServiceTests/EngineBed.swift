@@ -59,7 +59,8 @@ final class EngineBed: Sendable {
 
     /// - Parameter script: the answer to a request, given how many requests came before it.
     init(
-        templates: FixedTemplates = FixedTemplates(), settings: EngineSettings = EngineSettings(),
+        templates: FixedTemplates = FixedTemplates(), prices: PriceList? = nil, settings: EngineSettings = EngineSettings(),
+        actions: ActionRegistry = .standard(),
         script: @escaping @Sendable (GenerateContent, Int) -> Answer = { request, _ in .content(LocalAnswers.answer(request)) }
     ) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("stage-\(UUID().uuidString)")
@@ -68,7 +69,9 @@ final class EngineBed: Sendable {
         let database = try ServiceDatabase.inMemory(migrations: StageSchema.migrate)
         let clock = self.clock
         service = StageService.build(
-            database: database, bus: bus, templates: templates, settings: settings, logger: quiet, clock: { clock.now })
+            database: database, bus: bus, templates: templates, prices: FixedPrices(list: prices), settings: settings, actions: actions,
+            logger: quiet,
+            clock: { clock.now })
         self.script = script
         try await bus.declare(
             Topology.standardExchanges + service.topology

@@ -264,4 +264,41 @@ struct EngineTests {
             context: .init())
         #expect(try await bed.run(expiring.id, until: .failed).project.reason == .expired)
     }
+
+    /// Each task reserves the most it may cost before it is sent; the one that would pass the budget is not sent,
+    /// and the project pauses with reason `budget` having spent no more than it.
+    @Test func aProjectThatWouldExceedItsBudgetPausesAndGoesOnWithALargerOne() async throws {
+        let templates = FixedTemplates(extra: ["custom": try customWorkflow(aiStage: "foreach: params.items")])
+        // $1 per million tokens each way, at most 1,000 output tokens: a task may cost a little over $0.001.
+        let prices = PriceList(
+            defaultProvider: "local",
+            providers: [
+                ProviderPrices(
+                    name: "local", defaultModel: "local-writer",
+                    models: [ModelPrices(name: "local-writer", inputPerMillion: 1, outputPerMillion: 1, maxOutputTokens: 1000)])
+            ])
+        let settings = {
+            var s = EngineSettings()
+            s.tasksInFlightPerProject = 1
+            return s
+        }()
+        let bed = try await EngineBed(templates: templates, prices: prices, settings: settings)
+        defer { bed.stop() }
+        let project = try await bed.create("custom", params: ["topic": "bread", "items": ["a", "b", "c"]], budget: 0.0025)
+        let paused = try await bed.run(project.id, until: .paused)
+        #expect(paused.project.reason == .budget)
+        #expect(paused.project.message?.contains("budget") == true)
+        #expect(bed.sentRequests.count == 2, "two fit the budget, the third would not")
+        #expect(bed.sentRequests.allSatisfy { $0.maxTokens == 1000 }, "the answer is bounded by what was reserved")
+        #expect(paused.project.cost <= 0.0025)
+
+        let refused = await #expect(throws: StageError.self) {
+            try await bed.engine.change(ChangeProject(projectID: project.id, action: .resume, budget: 0.0001), actor: owner)
+        }
+        #expect(refused?.code == "invalid")
+        _ = try await bed.engine.change(ChangeProject(projectID: project.id, action: .resume, budget: 0.01), actor: owner)
+        let done = try await bed.run(project.id, until: .done)
+        #expect(done.tasks.count == 3)
+        #expect(done.project.cost <= 0.01)
+    }
 }

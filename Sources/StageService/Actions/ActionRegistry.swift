@@ -6,6 +6,8 @@ import WorkflowKit
 /// What a system action is given: the project, its stage and every earlier stage's output.
 struct ActionInput: Sendable {
     let projectID: String
+    /// The stage run the action works for: the same one again after a crash, so a delivery can be recognised.
+    let stageRunID: String
     let projectName: String
     let stage: StageDefinition
     let params: [String: JSONValue]
@@ -39,11 +41,13 @@ struct ActionRegistry: Sendable {
 
     init() {}
 
-    /// The built-in action names, each recording what it was given until the deliverables produce real files.
-    static var standard: ActionRegistry {
+    /// The built-in action names, each recording what it was given until the deliverables produce real files;
+    /// `test.echo`; and `http.post`, to the URLs `httpPost` allows.
+    static func standard(httpPost: HTTPPostAction? = nil) -> ActionRegistry {
         var registry = ActionRegistry()
         for name in BuiltInActions.names { registry.register(name, RecordingAction(name: name)) }
         registry.register("test.echo", EchoAction())
+        registry.register(BuiltInActions.httpPost, httpPost ?? HTTPPostAction(poster: nil, allowed: []))
         return registry
     }
 

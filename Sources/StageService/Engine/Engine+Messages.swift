@@ -11,11 +11,13 @@ extension Engine {
     func handleResult(_ message: IncomingMessage, at time: Date? = nil) async throws {
         let now = time ?? clock()
         let settings = self.settings
+        let prices = self.prices.current()
         switch message.header.type {
         case ContentGenerated.type:
             let result = try message.decode(ContentGenerated.self).payload
             try await outbox.handleOnce(message, consumer: "results") { db in
                 guard let (work, task) = try Self.waitingTask(result.requestID, db: db, now: now, settings: settings) else { return [] }
+                work.prices = prices
                 try work.generated(result, task: task)
                 return try work.finish()
             }
@@ -23,6 +25,7 @@ extension Engine {
             let failure = try message.decode(GenerationFailed.self).payload
             try await outbox.handleOnce(message, consumer: "results") { db in
                 guard let (work, task) = try Self.waitingTask(failure.requestID, db: db, now: now, settings: settings) else { return [] }
+                work.prices = prices
                 try work.generationFailed(failure, task: task)
                 return try work.finish()
             }
@@ -35,11 +38,13 @@ extension Engine {
     func handleApproval(_ message: IncomingMessage, at time: Date? = nil) async throws {
         let now = time ?? clock()
         let settings = self.settings
+        let prices = self.prices.current()
         switch message.header.type {
         case ApprovalDecided.type:
             let decision = try message.decode(ApprovalDecided.self).payload
             try await outbox.handleOnce(message, consumer: "approvals") { db in
                 guard let work = try ProjectWork.load(decision.projectID, db: db, now: now, settings: settings) else { return [] }
+                work.prices = prices
                 try work.decided(decision)
                 return try work.finish()
             }

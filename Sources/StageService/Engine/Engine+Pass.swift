@@ -29,6 +29,7 @@ extension Engine {
     /// Automatic advances whose `transition_delay` passed (not while the project is paused).
     func fireTimers(now: Date) async throws {
         let settings = self.settings
+        let prices = self.prices.current()
         try await outbox.commit { db -> (Void, [OutgoingMessage]) in
             let due = try StageTimerRecord.fetchAll(
                 db,
@@ -44,6 +45,7 @@ extension Engine {
                     work.project.state == .running, work.project.stageRunID == timer.stageRunID, work.project.waitingFor == "timer",
                     let stage = work.project.stage.flatMap({ work.definition.stage($0) })
                 else { continue }
+                work.prices = prices
                 try work.advance(from: stage)
                 messages += try work.finish()
             }
@@ -73,6 +75,7 @@ extension Engine {
     /// first), at most `tasksInFlightPerProject` of a project at once; returns how many were sent.
     func dispatch(now: Date) async throws -> Int {
         let settings = self.settings
+        let prices = self.prices.current()
         return try await outbox.commit { db -> (Int, [OutgoingMessage]) in
             let candidates = try Row.fetchAll(
                 db,
@@ -118,7 +121,8 @@ extension Engine {
                 guard let ids = picked[project], let work = try ProjectWork.load(project, db: db, now: now, settings: settings) else {
                     continue
                 }
-                for id in ids {
+                work.prices = prices
+                for id in ids where work.project.state == .running {
                     guard let task = try TaskRecord.fetchOne(db, key: id) else { continue }
                     try work.dispatch(task)
                 }
@@ -145,7 +149,8 @@ extension Engine {
                     try ProjectWork(project, db: db, now: now, settings: settings).context(stage: stage)["outputs"]?.objectValue ?? [:]
                 }
                 let input = ActionInput(
-                    projectID: project.id, projectName: project.name, stage: stage, params: project.params, outputs: outputs,
+                    projectID: project.id, stageRunID: runID, projectName: project.name, stage: stage, params: project.params,
+                    outputs: outputs,
                     workspace: artifacts.root.appendingPathComponent(project.id).appendingPathComponent("workspace"))
                 do {
                     outcome = .success(try await action.run(input))

@@ -20,6 +20,7 @@ struct Engine: Sendable {
     let database: any DatabaseWriter
     let outbox: Outbox
     let templates: any TemplateSource
+    let prices: any PriceSource
     let actions: ActionRegistry
     let artifacts: ArtifactStore
     let settings: EngineSettings
@@ -51,8 +52,10 @@ struct Engine: Sendable {
             id: UUID().uuidString.lowercased(), name: name, template: definition.code, templateVersion: version, definition: definition,
             params: params, ownerID: owner.userID, ownerEmail: request.ownerEmail, state: .draft, progress: 0, budget: request.budget,
             cost: 0, lastEvent: 0, createdAt: now)
+        let prices = self.prices.current()
         let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
             let work = ProjectWork(project, db: db, now: now, settings: settings)
+            work.prices = prices
             try work.log("project.created", "created from \(definition.name) v\(version)")
             if request.start { try Self.start(work) }
             let messages = try work.finish()
@@ -65,10 +68,12 @@ struct Engine: Sendable {
     func change(_ request: ChangeProject, actor: Actor?, at time: Date? = nil) async throws -> ProjectView {
         let now = time ?? clock()
         let owner = try Self.owner(actor)
+        let prices = self.prices.current()
         let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
             guard let work = try ProjectWork.load(request.projectID, db: db, now: now, settings: settings),
                 Self.mayAct(owner, on: work.project)
             else { throw StageError.notFound("no project has the id '\(request.projectID)'") }
+            work.prices = prices
             try Self.apply(request, to: work)
             let messages = try work.finish()
             return (work.project.view, messages)
@@ -93,6 +98,15 @@ struct Engine: Sendable {
             try work.log("project.paused", "paused; results that arrive are kept, nothing new is sent")
         case .resume:
             guard state == .paused else { throw refuse("it is \(state.rawValue), not paused") }
+            if let budget = request.budget {
+                guard budget.isFinite, budget > work.project.cost + work.project.reserved else {
+                    throw StageError.invalid(
+                        String(
+                            format: "budget: give more than the $%.4f spent and reserved so far", work.project.cost + work.project.reserved)
+                    )
+                }
+                work.update { $0.budget = budget }
+            }
             let waitsForApproval = try work.currentRun?.state == .approvalPending
             work.update {
                 $0.state = waitsForApproval ? .approvalPending : .running
@@ -101,6 +115,7 @@ struct Engine: Sendable {
             }
             try work.log("project.resumed", "resumed")
             try work.stageProgressed()
+            try work.dispatchReady()
         case .advance:
             guard state == .running, work.project.waitingFor == "advance", let run = try work.currentRun,
                 let stage = work.definition.stage(run.stage)

@@ -17,9 +17,10 @@ extension ProjectWork {
         let room = settings.tasksInFlightPerProject - inFlight
         guard room > 0 else { return }
         let ready = try TaskRecord.filter(
-            Column("stageRunID") == runID && Column("state") == TaskState.pending.rawValue && (Column("notBefore") == nil || Column("notBefore") <= now)
+            Column("stageRunID") == runID && Column("state") == TaskState.pending.rawValue
+                && (Column("notBefore") == nil || Column("notBefore") <= now)
         ).order(Column("position")).limit(room).fetchAll(db)
-        for task in ready { try dispatch(task) }
+        for task in ready where project.state == .running { try dispatch(task) }
         if !ready.isEmpty { update { $0.lastDispatchAt = now } }
     }
 
@@ -45,6 +46,27 @@ extension ProjectWork {
                 "\n\nYour previous answer did not match the required format. Fix these problems and answer again:\n"
                 + task.validationErrors.map { "- \($0)" }.joined(separator: "\n")
         }
+        var maxTokens: Int?
+        if let budget = project.budget {
+            let provider = stage.provider ?? definition.defaultProvider
+            let model = stage.model ?? definition.defaultModel
+            guard let prices else { return }  // asked for in the background; the task waits for the next pass
+            guard let price = prices.price(provider: provider, model: model) else {
+                return try pauseForBudget(
+                    "no price is known for model \(model ?? "default") of provider \(provider ?? "default"), so the budget cannot be kept")
+            }
+            let most = price.mostCost(promptCharacters: user.count + (rendered.system?.count ?? 0), maxTokens: price.maxOutputTokens)
+            guard project.cost + project.reserved + most <= budget else {
+                return try pauseForBudget(
+                    String(
+                        format:
+                            "the next task may cost up to $%.4f; spent $%.4f, in flight up to $%.4f, budget $%.4f. Resume with a larger budget",
+                        most, project.cost, project.reserved, budget))
+            }
+            maxTokens = price.maxOutputTokens
+            task.reservedCost = most
+            update { $0.reserved += most }
+        }
         task.attempts += 1
         // A new id for every new generation: the provider gateway answers a repeated id from its ledger.
         task.requestID = "\(task.id).\(task.attempts).\(task.failedSends)"
@@ -55,8 +77,28 @@ extension ProjectWork {
         task.notBefore = nil
         task.updatedAt = now
         try task.update(db)
-        try send(request(for: task, stage: stage), idempotencyKey: task.requestID ?? task.id)
+        var request = request(for: task, stage: stage)
+        request.maxTokens = maxTokens
+        try send(request, idempotencyKey: task.requestID ?? task.id)
         try log("task.queued", "\(task.title): generating (attempt \(task.attempts))", stage: task.stage, taskID: task.id)
+    }
+
+    /// Stops sending: the project waits, paused, for a larger budget.
+    private func pauseForBudget(_ message: String) throws {
+        update {
+            $0.state = .paused
+            $0.reason = .budget
+            $0.message = message
+        }
+        try log("project.paused", message)
+    }
+
+    /// Gives back what a task in flight had reserved.
+    private func release(_ task: inout TaskRecord) {
+        guard task.reservedCost > 0 else { return }
+        let reserved = task.reservedCost
+        update { $0.reserved = max(0, $0.reserved - reserved) }
+        task.reservedCost = 0
     }
 
     /// A sent task whose lease ran out: the same request again (the provider gateway answers a repeat from its
@@ -94,6 +136,7 @@ extension ProjectWork {
         task.leaseUntil = nil
         task.failedSends = 0
         task.updatedAt = now
+        release(&task)
         update { $0.cost += result.cost }
         let stage = definition.stage(task.stage)
         let (content, problems) = Self.check(result.content, against: stage?.outputSchema)
@@ -126,6 +169,7 @@ extension ProjectWork {
         task.leaseUntil = nil
         task.updatedAt = now
         task.failedSends += 1
+        release(&task)
         if failure.retryable, task.failedSends < settings.maximumFailedSends {
             // Sent again with a new request id once the backoff passed: a durable row, so a restart keeps it.
             task.state = .pending
@@ -143,6 +187,7 @@ extension ProjectWork {
     }
 
     private func failTask(_ task: inout TaskRecord, _ error: String) throws {
+        release(&task)
         task.state = .failed
         task.error = error
         task.leaseUntil = nil

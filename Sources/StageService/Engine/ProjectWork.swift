@@ -12,6 +12,8 @@ final class ProjectWork {
     let db: Database
     let now: Date
     let settings: EngineSettings
+    /// The providers' prices, when known: a project with a budget sends a task only with its most cost reserved.
+    var prices: PriceList?
     private(set) var project: ProjectRecord
     private(set) var messages: [OutgoingMessage] = []
     private let context: MessageContext

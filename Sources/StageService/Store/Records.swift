@@ -25,6 +25,8 @@ struct ProjectRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var progress: Int
     var budget: Double?
     var cost: Double
+    /// The most the tasks in flight may still cost.
+    var reserved: Double = 0
     var lastEvent: Int
     var lastDispatchAt: Date?
     var createdAt: Date
@@ -101,6 +103,8 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var notBefore: Date?
     var leaseUntil: Date?
     var updatedAt: Date
+    /// The most this task's request in flight may cost, held against the project's budget.
+    var reservedCost: Double
 
     init(
         id: String = UUID().uuidString, projectID: String, stageRunID: String, stage: String, position: Int, title: String,
@@ -122,6 +126,7 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         self.tokensOut = 0
         self.cost = 0
         self.updatedAt = now
+        self.reservedCost = 0
     }
 
     var isFinished: Bool { state == .done || state == .failed }

@@ -108,5 +108,10 @@ enum StageSchema {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("stage-v2-budgets") { db in
+            // What the tasks in flight may still cost at most, held against the budget until their results settle it.
+            try db.alter(table: "project") { table in table.add(column: "reserved", .double).notNull().defaults(to: 0) }
+            try db.alter(table: "task") { table in table.add(column: "reservedCost", .double).notNull().defaults(to: 0) }
+        }
     }
 }

@@ -77,12 +77,14 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// The built-in action of a `system` stage, such as `website.build_site`.
     public var action: String?
     public var cli: CLIDefinition?
+    /// The URL an `http.post` action sends the stage's context to; the operator must allow-list it.
+    public var endpoint: String?
     /// For a `manual` approval gate: the earlier stage whose output it reviews; requested changes regenerate that
     /// stage with the feedback (per item where it fans out).
     public var reviewOf: String?
 
     enum CodingKeys: String, CodingKey {
-        case code, name, sequence, prompt, provider, model, foreach, action, cli
+        case code, name, sequence, prompt, provider, model, foreach, action, cli, endpoint
         case executionMode = "execution_mode"
         case requiresApproval = "requires_approval"
         case approvalType = "approval_type"

@@ -243,5 +243,9 @@ public enum BuiltInActions {
         "project.notify",
         // Returns the stage's params and earlier outputs: for trying a custom workflow out.
         "test.echo",
+        httpPost,
     ]
+
+    /// Sends the stage's context to the stage's `endpoint` and takes the JSON answer as its output.
+    public static let httpPost = "http.post"
 }

@@ -127,6 +127,13 @@ struct WorkflowValidator {
             } else {
                 issues.append(WorkflowIssue(path: "\(path).action", message: "a system stage needs an action"))
             }
+            if stage.action == BuiltInActions.httpPost {
+                let url = stage.endpoint.flatMap(URL.init(string:))
+                if url?.scheme != "https" && url?.scheme != "http" || url?.host == nil {
+                    issues.append(
+                        WorkflowIssue(path: "\(path).endpoint", message: "an http.post stage needs an http(s) URL to send to"))
+                }
+            }
         case .cliLoop:
             if let cli = stage.cli {
                 if cli.command.trimmingCharacters(in: .whitespaces).isEmpty {
