@@ -169,6 +169,7 @@ final class BenchSystem {
             kind: local
             models:
               local-writer: {input_per_million: 0, output_per_million: 0}
+            limits: {max_concurrency: 64}
         """.write(to: folder.appendingPathComponent("providers.yaml"), atomically: true, encoding: .utf8)
     }
 

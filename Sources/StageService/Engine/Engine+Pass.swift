@@ -142,16 +142,19 @@ extension Engine {
                 .fetchAll(db)
         }
         for project in waiting {
-            guard let runID = project.stageRunID, let code = project.stage, let stage = project.definition.stage(code) else { continue }
+            guard let runID = project.stageRunID, let code = project.stage else { continue }
+            let (stage, outputs) = try await database.read { [settings] db -> (StageDefinition?, [String: JSONValue]) in
+                guard let work = try ProjectWork.load(project.id, db: db, now: now, settings: settings),
+                    let stage = work.definition.stage(code)
+                else { return (nil, [:]) }
+                return (stage, try work.outputs())
+            }
+            guard let stage else { continue }
             let outcome: Result<ActionOutput, any Error>
             if let name = stage.action, let action = actions.action(name) {
-                let outputs = try await database.read { [settings] db in
-                    try ProjectWork(project, db: db, now: now, settings: settings).context(stage: stage)["outputs"]?.objectValue ?? [:]
-                }
                 let input = ActionInput(
                     projectID: project.id, stageRunID: runID, projectName: project.name, stage: stage, params: project.params,
-                    outputs: outputs,
-                    workspace: artifacts.root.appendingPathComponent(project.id).appendingPathComponent("workspace"))
+                    outputs: outputs, workspace: artifacts.root.appendingPathComponent(project.id).appendingPathComponent("workspace"))
                 do {
                     outcome = .success(try await action.run(input))
                 } catch {

@@ -49,12 +49,13 @@ struct Engine: Sendable {
                     + violations.map { "- params\($0.pointer.isEmpty ? "" : $0.pointer): \($0.message)" }.joined(separator: "\n"))
         }
         let project = ProjectRecord(
-            id: UUID().uuidString.lowercased(), name: name, template: definition.code, templateVersion: version, definition: definition,
+            id: UUID().uuidString.lowercased(), name: name, template: definition.code, templateVersion: version,
             params: params, ownerID: owner.userID, ownerEmail: request.ownerEmail, state: .draft, progress: 0, budget: request.budget,
             cost: 0, lastEvent: 0, createdAt: now)
         let prices = self.prices.current()
         let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
-            let work = ProjectWork(project, db: db, now: now, settings: settings)
+            try DefinitionCache.shared.store(definition, for: project.id, in: db)
+            let work = ProjectWork(project, definition: definition, db: db, now: now, settings: settings)
             work.prices = prices
             try work.log("project.created", "created from \(definition.name) v\(version)")
             if request.start { try Self.start(work) }

@@ -95,17 +95,27 @@ extension ProjectWork {
         guard project.state == .running, let run = try currentRun, run.state == .running,
             let stage = definition.stage(run.stage), stage.executionMode == .ai
         else { return }
+        // Counted in SQL: this runs for every result, and a stage may have hundreds of tasks.
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT state, COUNT(*) AS n FROM task WHERE stageRunID = ? GROUP BY state", arguments: [run.id])
+        {
+            counts[row["state"]] = row["n"]
+        }
+        let total = counts.values.reduce(0, +)
+        let done = counts[TaskState.done.rawValue] ?? 0
+        try updateProgress(doneFraction: total == 0 ? 1 : Double(done) / Double(total))
+        guard done + (counts[TaskState.failed.rawValue] ?? 0) == total else { return }
         let tasks = try tasks(of: run.id)
-        let done = tasks.filter { $0.state == .done }.count
-        try updateProgress(doneFraction: tasks.isEmpty ? 1 : Double(done) / Double(tasks.count))
-        guard tasks.allSatisfy(\.isFinished) else { return }
         if let failed = tasks.first(where: { $0.state == .failed }) {
             return try fail(.error, "task '\(failed.title)' of stage '\(stage.code)' failed: \(failed.error ?? "no reason given")")
         }
         let condition = stage.transitionCondition ?? #"all(tasks, state == "done")"#
         let holds: Bool
         do {
-            holds = try Condition(condition).evaluate(.object(try context(stage: stage, tasks: tasks)))
+            let parsed = try Condition(condition)
+            let readsOutputs = parsed.references.contains { $0.root == "outputs" }
+            holds = try parsed.evaluate(.object(try context(stage: stage, tasks: tasks, withOutputs: readsOutputs)))
         } catch {
             return try fail(.error, "the transition condition of stage '\(stage.code)' could not be evaluated: \(error)")
         }

@@ -30,7 +30,10 @@ extension ProjectWork {
         guard let stage = definition.stage(task.stage), let prompt = stage.prompt else {
             return try failTask(&task, "stage '\(task.stage)' has no prompt")
         }
-        var context = try self.context(stage: stage)
+        let readsOutputs = ([prompt.user, prompt.system ?? ""] + (prompt.partials.map { Array($0.values) } ?? [])).contains {
+            $0.contains("outputs")
+        }
+        var context = try self.context(stage: stage, withOutputs: readsOutputs)
         if let item = task.item { context["item"] = item }
         if let feedback = task.feedback { context["feedback"] = .string(feedback) }
         context["attempt"] = .number(Double(task.attempts + 1))

@@ -18,8 +18,14 @@ final class ProjectWork {
     private(set) var messages: [OutgoingMessage] = []
     private let context: MessageContext
 
-    init(_ project: ProjectRecord, db: Database, now: Date, settings: EngineSettings, context: MessageContext = MessageContext()) {
+    let definition: WorkflowDefinition
+
+    init(
+        _ project: ProjectRecord, definition: WorkflowDefinition, db: Database, now: Date, settings: EngineSettings,
+        context: MessageContext = MessageContext()
+    ) {
         self.project = project
+        self.definition = definition
         self.db = db
         self.now = now
         self.settings = settings
@@ -31,10 +37,11 @@ final class ProjectWork {
     static func load(_ id: String, db: Database, now: Date, settings: EngineSettings, context: MessageContext = MessageContext()) throws
         -> ProjectWork?
     {
-        try ProjectRecord.fetchOne(db, key: id).map { ProjectWork($0, db: db, now: now, settings: settings, context: context) }
+        guard let project = try ProjectRecord.fetchOne(db, key: id) else { return nil }
+        return ProjectWork(
+            project, definition: try DefinitionCache.shared.definition(of: id, in: db), db: db, now: now, settings: settings,
+            context: context)
     }
-
-    var definition: WorkflowDefinition { project.definition }
 
     func update(_ change: (inout ProjectRecord) -> Void) {
         change(&project)
@@ -79,20 +86,14 @@ final class ProjectWork {
     }
 
     /// What prompts and conditions see (DESIGN §3.8): `params`, `project`, `stage`, `outputs.<stage>`, and `tasks`.
-    func context(stage: StageDefinition, tasks: [TaskRecord] = []) throws -> [String: JSONValue] {
-        var outputs: [String: JSONValue] = [:]
-        for definition in definition.stages {
-            guard let run = try latestRun(of: definition.code) else { continue }
-            let done = try self.tasks(of: run.id).filter { $0.state == .done }
-            guard !done.isEmpty else { continue }
-            let values = done.map { Self.output(of: $0) }
-            outputs[definition.code] = definition.foreach == nil && values.count == 1 ? values[0] : .array(values)
-        }
-        return [
+    /// Earlier outputs are read only when `withOutputs` (the prompt or condition reads them): on the path of every
+    /// result, and a stage's own done tasks would otherwise be read and parsed for each of its tasks.
+    func context(stage: StageDefinition, tasks: [TaskRecord] = [], withOutputs: Bool = true) throws -> [String: JSONValue] {
+        [
             "params": .object(project.params),
             "project": ["id": .string(project.id), "name": .string(project.name), "template": .string(project.template)],
             "stage": ["code": .string(stage.code), "name": .string(stage.name)],
-            "outputs": .object(outputs),
+            "outputs": .object(withOutputs ? try outputs() : [:]),
             "tasks": .array(
                 tasks.map { task in
                     [
@@ -101,6 +102,24 @@ final class ProjectWork {
                     ]
                 }),
         ]
+    }
+
+    /// Every stage's output from its latest round, read in one query: one value, or a list for a stage that fans out.
+    func outputs() throws -> [String: JSONValue] {
+        let done = try TaskRecord.fetchAll(
+            db,
+            sql: """
+                SELECT t.* FROM task t JOIN stageRun r ON r.id = t.stageRunID
+                WHERE t.projectID = ? AND t.state = 'done' AND r.round = (
+                    SELECT MAX(latest.round) FROM stageRun latest WHERE latest.projectID = r.projectID AND latest.stage = r.stage)
+                ORDER BY t.stage, t.position
+                """, arguments: [project.id])
+        var outputs: [String: JSONValue] = [:]
+        for (code, tasks) in Dictionary(grouping: done, by: \.stage) {
+            let values = tasks.sorted { $0.position < $1.position }.map { Self.output(of: $0) }
+            outputs[code] = definition.stage(code)?.foreach == nil && values.count == 1 ? values[0] : .array(values)
+        }
+        return outputs
     }
 
     /// A task's content as JSON when it is JSON, else as text.

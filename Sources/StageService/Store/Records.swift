@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import WorkflowKit
 
-/// A project row: the definition it runs is stored with it, so neither a later template change nor TemplateService
-/// being down affects it.
+/// A project row. The definition it runs is stored with it (``ProjectDefinitionRecord``), so neither a later template
+/// change nor TemplateService being down affects it.
 struct ProjectRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "project"
 
@@ -12,7 +12,6 @@ struct ProjectRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var name: String
     var template: String
     var templateVersion: Int
-    var definition: WorkflowDefinition
     var params: [String: JSONValue]
     var ownerID: String
     var ownerEmail: String?
@@ -195,4 +194,12 @@ struct ArtifactRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         ArtifactView(
             id: id, stage: stage, name: name, mediaType: mediaType, size: size, sha256: sha256, version: version, createdAt: createdAt)
     }
+}
+
+/// The exact definition a project runs, as fetched when it was created.
+struct ProjectDefinitionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "projectDefinition"
+
+    var projectID: String
+    var definition: WorkflowDefinition
 }

@@ -10,7 +10,6 @@ enum StageSchema {
                 table.column("name", .text).notNull()
                 table.column("template", .text).notNull()
                 table.column("templateVersion", .integer).notNull()
-                table.column("definition", .jsonText).notNull()
                 table.column("params", .jsonText).notNull()
                 table.column("ownerID", .text).notNull().indexed()
                 table.column("ownerEmail", .text)
@@ -28,6 +27,11 @@ enum StageSchema {
                 table.column("createdAt", .datetime).notNull().indexed()
                 table.column("startedAt", .datetime)
                 table.column("completedAt", .datetime)
+            }
+            // The exact definition a project runs, apart from its row: it never changes, so it is read once.
+            try db.create(table: "projectDefinition") { table in
+                table.primaryKey("projectID", .text)
+                table.column("definition", .jsonText).notNull()
             }
             try db.create(table: "stageRun") { table in
                 table.primaryKey("id", .text)
