@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Messaging
 import ServiceStorage
+import Synchronization
 
 /// Results from ProviderGateway and decisions from ApprovalService. Each is applied once (the inbox), in the same
 /// transaction as the change it causes; one for a task or approval that has moved on is acknowledged and ignored.
@@ -12,6 +13,8 @@ extension Engine {
         let now = time ?? clock()
         let settings = self.settings
         let prices = self.prices.current()
+        // The next task of the project is sent in the same transaction; the pass is woken only for what it alone does.
+        let passNeeded = Flag()
         switch message.header.type {
         case ContentGenerated.type:
             let result = try message.decode(ContentGenerated.self).payload
@@ -19,6 +22,7 @@ extension Engine {
                 guard let (work, task) = try Self.waitingTask(result.requestID, db: db, now: now, settings: settings) else { return [] }
                 work.prices = prices
                 try work.generated(result, task: task)
+                if work.needsPass { passNeeded.set() }
                 return try work.finish()
             }
         case GenerationFailed.type:
@@ -27,12 +31,13 @@ extension Engine {
                 guard let (work, task) = try Self.waitingTask(failure.requestID, db: db, now: now, settings: settings) else { return [] }
                 work.prices = prices
                 try work.generationFailed(failure, task: task)
+                if work.needsPass { passNeeded.set() }
                 return try work.finish()
             }
         default:
             throw MessageDecodingError(queue: message.queue, reason: "StageService does not take \(message.header.type) here")
         }
-        workAdded.signal()
+        if passNeeded.isSet { workAdded.signal() }
     }
 
     func handleApproval(_ message: IncomingMessage, at time: Date? = nil) async throws {
@@ -74,4 +79,13 @@ extension Engine {
         else { return nil }
         return (work, task)
     }
+}
+
+/// Set once from inside a transaction, read after it.
+final class Flag: Sendable {
+    private let value = Atomic(false)
+
+    func set() { value.store(true, ordering: .relaxed) }
+
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }

@@ -28,6 +28,10 @@ extension Engine {
 
     /// Automatic advances whose `transition_delay` passed (not while the project is paused).
     func fireTimers(now: Date) async throws {
+        let due = try await database.read { db in
+            try StageTimerRecord.filter(Column("firedAt") == nil && Column("dueAt") <= now).fetchCount(db) > 0
+        }
+        guard due else { return }  // no write transaction for nothing: results wait for the one writer
         let settings = self.settings
         let prices = self.prices.current()
         try await outbox.commit { db -> (Void, [OutgoingMessage]) in
@@ -55,6 +59,10 @@ extension Engine {
 
     /// Sent tasks with no result by the end of their lease are sent again with the same request id.
     func renewLeases(now: Date) async throws {
+        let expired = try await database.read { db in
+            try TaskRecord.filter(["queued", "processing"].contains(Column("state")) && Column("leaseUntil") < now).fetchCount(db) > 0
+        }
+        guard expired else { return }
         let settings = self.settings
         try await outbox.commit { db -> (Void, [OutgoingMessage]) in
             let expired = try TaskRecord.filter(["queued", "processing"].contains(Column("state")) && Column("leaseUntil") < now)
@@ -74,6 +82,16 @@ extension Engine {
     /// Sends pending tasks of running projects, one project after another in turn (the one served longest ago
     /// first), at most `tasksInFlightPerProject` of a project at once; returns how many were sent.
     func dispatch(now: Date) async throws -> Int {
+        let waiting = try await database.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM task t JOIN project p ON p.id = t.projectID
+                        WHERE t.state = 'pending' AND (t.notBefore IS NULL OR t.notBefore <= ?)
+                            AND p.state = 'running' AND p.stageRunID = t.stageRunID)
+                    """, arguments: [now]) ?? false
+        }
+        guard waiting else { return 0 }
         let settings = self.settings
         let prices = self.prices.current()
         return try await outbox.commit { db -> (Int, [OutgoingMessage]) in

@@ -35,6 +35,7 @@ extension ProjectWork {
             try stageProgressed()
         case .system:
             update { $0.waitingFor = "action" }
+            needsPass = true
         case .cliLoop:
             try fail(.error, "stage '\(stage.code)' is a cli_loop stage, and this installation allows no commands")
         case .manual:
@@ -144,6 +145,7 @@ extension ProjectWork {
                 var timer = StageTimerRecord(
                     projectID: project.id, stageRunID: run.id, kind: .advance, dueAt: now.addingTimeInterval(TimeInterval(delay)))
                 try timer.insert(db)
+                needsPass = true
                 update { $0.waitingFor = "timer" }
                 try log("stage.waiting", "moves on in \(delay) s", stage: stage.code)
             } else {

@@ -178,6 +178,7 @@ extension ProjectWork {
             task.state = .pending
             task.attempts -= 1
             task.notBefore = now.addingTimeInterval(settings.retryBackoff.delay(after: task.failedSends).seconds)
+            needsPass = true
             task.error = "\(failure.kind): \(failure.message)"
             try task.update(db)
             try log(

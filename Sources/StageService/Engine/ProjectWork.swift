@@ -16,6 +16,8 @@ final class ProjectWork {
     var prices: PriceList?
     private(set) var project: ProjectRecord
     private(set) var messages: [OutgoingMessage] = []
+    /// Whether this change left work only the engine's pass does: an action to run, a timer, a retry's backoff.
+    var needsPass = false
     private let context: MessageContext
 
     let definition: WorkflowDefinition
