@@ -25,7 +25,8 @@ struct StageService: Sendable {
     ) -> StageService {
         let outbox = Outbox(database: database, bus: bus, logger: logger)
         let engine = Engine(
-            database: database, outbox: outbox, templates: templates, prices: prices ?? BusPriceSource(bus: bus), actions: actions,
+            database: database, outbox: outbox, results: GroupCommit(database: database, outbox: outbox), templates: templates,
+            prices: prices ?? BusPriceSource(bus: bus), actions: actions,
             artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
             clock: clock)
         return StageService(engine: engine, outbox: outbox, bus: bus)
@@ -53,9 +54,9 @@ struct StageService: Sendable {
         try await bus.serve(handlers, queue: ServiceQueues.stageCommands, options: ConsumeOptions(prefetch: 32, concurrency: 4))
     }
 
-    /// Results are applied one at a time per delivery, several in flight: each is its own short transaction.
+    /// Many results in flight at once: they wait together for one transaction (group commit), then are acknowledged.
     func consumeResults() async throws {
-        try await bus.consume(queue: Self.resultsQueue, options: ConsumeOptions(prefetch: 64, concurrency: 4)) { message in
+        try await bus.consume(queue: Self.resultsQueue, options: ConsumeOptions(prefetch: 128, concurrency: 64)) { message in
             try await engine.handleResult(message)
         }
     }

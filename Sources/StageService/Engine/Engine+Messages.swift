@@ -18,7 +18,7 @@ extension Engine {
         switch message.header.type {
         case ContentGenerated.type:
             let result = try message.decode(ContentGenerated.self).payload
-            try await outbox.handleOnce(message, consumer: "results") { db in
+            try await results.handleOnce(message, consumer: "results") { db in
                 guard let (work, task) = try Self.waitingTask(result.requestID, db: db, now: now, settings: settings) else { return [] }
                 work.prices = prices
                 try work.generated(result, task: task)
@@ -27,7 +27,7 @@ extension Engine {
             }
         case GenerationFailed.type:
             let failure = try message.decode(GenerationFailed.self).payload
-            try await outbox.handleOnce(message, consumer: "results") { db in
+            try await results.handleOnce(message, consumer: "results") { db in
                 guard let (work, task) = try Self.waitingTask(failure.requestID, db: db, now: now, settings: settings) else { return [] }
                 work.prices = prices
                 try work.generationFailed(failure, task: task)

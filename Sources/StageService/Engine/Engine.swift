@@ -19,6 +19,8 @@ protocol TemplateSource: Sendable {
 struct Engine: Sendable {
     let database: any DatabaseWriter
     let outbox: Outbox
+    /// Results are applied many to a transaction.
+    let results: GroupCommit
     let templates: any TemplateSource
     let prices: any PriceSource
     let actions: ActionRegistry
