@@ -162,15 +162,20 @@ struct Watch: AsyncParsableCommand {
                     print("\(event.sequence)\t\(event.progress)%\t\(event.kind)\t\(event.message)")
                     last = event.sequence
                 }
-                if let final = events.last, Self.stops(at: final, following: follow) { return }
+                if let final = events.last {
+                    if final.state == .done || final.state == .failed { return }
+                    // It waits for the user: an approval, or someone to advance it (the project says which it waits for).
+                    if !follow, final.kind == "approval.requested" { return }
+                    if !follow, final.kind == "stage.waiting",
+                        try await connection.request(GetProject(projectID: projectID), bus: bus, context: context).project.waitingFor
+                            == "advance"
+                    {
+                        return
+                    }
+                }
                 try await Task.sleep(for: .milliseconds(300))
             }
         }
-    }
-
-    static func stops(at event: ProjectEvent, following: Bool) -> Bool {
-        if event.state == .done || event.state == .failed { return true }
-        return !following && (event.kind == "approval.requested" || (event.kind == "stage.waiting" && event.message.contains("advance")))
     }
 }
 
@@ -194,13 +199,25 @@ struct Approvals: AsyncParsableCommand {
 enum Decide {
     static func decide(
         _ connection: Connection, approvalID: String, decision: ApprovalDecision, feedback: String? = nil, reason: String? = nil,
-        items: [ItemDecision] = []
+        changing itemIDs: [String] = []
     ) async throws {
         let view = try await connection.withBus { bus, context in
             let pending = try await connection.request(ListPendingApprovals(userID: connection.actor.userID), bus: bus, context: context)
             guard let approval = pending.first(where: { $0.id == approvalID || $0.projectID == approvalID }) else {
                 throw CLIError("no pending approval of yours has the id '\(approvalID)' (see: aiwf approvals)")
             }
+            if let unknown = itemIDs.first(where: { id in !approval.items.contains { $0.id == id } }) {
+                throw CLIError("approval \(approval.id) has no item '\(unknown)' (see: aiwf approvals)")
+            }
+            // Changes to some items: those get the feedback, the others are approved.
+            let items =
+                itemIDs.isEmpty
+                ? []
+                : approval.items.map { item in
+                    itemIDs.contains(item.id)
+                        ? ItemDecision(itemID: item.id, decision: .requestChanges, feedback: feedback)
+                        : ItemDecision(itemID: item.id, decision: .approve)
+                }
             return try await connection.request(
                 DecideApproval(
                     approvalID: approval.id, decider: .user(connection.actor.userID), decision: decision,
@@ -224,7 +241,7 @@ enum Decide {
         @Option(help: "What to change.") var feedback: String
         @Option(name: .customLong("item"), help: "Only these items (ids); the others are approved.") var itemIDs: [String] = []
         func run() async throws {
-            try await Decide.decide(connection, approvalID: approvalID, decision: .requestChanges, feedback: feedback, items: [])
+            try await Decide.decide(connection, approvalID: approvalID, decision: .requestChanges, feedback: feedback, changing: itemIDs)
         }
     }
 

@@ -40,13 +40,7 @@ struct ApprovalOptions: ParsableArguments, Sendable {
     func resolve(dataDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ApprovalSettings {
         func value(_ flag: String?, _ variable: String) -> String? { ServiceOptions.pick(flag, variable, in: environment) }
         func secret(file: String?, variable: String, what: String) throws -> String? {
-            if let file {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw ConfigurationError("\(what): cannot read \(file)")
-                }
-                return text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            return value(nil, variable)
+            try ServiceOptions.secret(file: file, variable: variable, what: what, in: environment)
         }
         let portal = value(portalURL, "AIWF_PORTAL_URL") ?? "http://127.0.0.1:8080"
         guard let portalParts = URL(string: portal), ["http", "https"].contains(portalParts.scheme ?? "") else {
@@ -66,10 +60,7 @@ struct ApprovalOptions: ParsableArguments, Sendable {
                 password: try secret(file: smtpPasswordFile, variable: "AIWF_SMTP_PASSWORD", what: "--smtp-password-file"),
                 requireStartTLS: mode == "required")
         }
-        let webhooks =
-            webhookURLs.isEmpty
-            ? (environment["AIWF_WEBHOOK_URLS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty } : webhookURLs
+        let webhooks = ServiceOptions.pickList(webhookURLs, "AIWF_WEBHOOK_URLS", in: environment)
         for url in webhooks where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ConfigurationError("webhook URL '\(url)' must start with http:// or https://")
         }

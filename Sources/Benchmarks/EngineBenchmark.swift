@@ -232,14 +232,10 @@ final class BenchSystem {
             process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": url]) { $1 }
             try process.run()
             processes[name] = process
-            let deadline = ContinuousClock.now + .seconds(30)
-            while ContinuousClock.now < deadline, !(await ready(port: port)) { try await Task.sleep(for: .milliseconds(50)) }
-            guard await ready(port: port) else { throw ValidationError("\(name) did not become ready; is RabbitMQ running?") }
+            guard try await waitUntilReady(port: port, timeout: .seconds(30)) else {
+                throw ValidationError("\(name) did not become ready; is RabbitMQ running?")
+            }
         }
-    }
-
-    private func ready(port: Int) async -> Bool {
-        readyStatus(port: port) == 200
     }
 
     func rss(_ name: String) -> Double {

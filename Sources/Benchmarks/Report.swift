@@ -74,5 +74,12 @@ func httpStatus(port: Int, path: String) -> Int? {
     return Int(String(decoding: buffer[9..<12], as: UTF8.self))
 }
 
-/// The status of a service's `/ready`.
-func readyStatus(port: Int) -> Int? { httpStatus(port: port, path: "/ready") }
+/// Polls a service's `/ready` until it answers 200; whether it did within `timeout`.
+func waitUntilReady(port: Int, timeout: Duration) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if httpStatus(port: port, path: "/ready") == 200 { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}

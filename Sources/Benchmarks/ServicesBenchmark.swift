@@ -44,13 +44,4 @@ struct ServicesBenchmark: AsyncParsableCommand {
         }
         output.print(json: report.json)
     }
-
-    private func waitUntilReady(port: Int, timeout: Duration) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if readyStatus(port: port) == 200 { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
 }

@@ -71,18 +71,14 @@ struct ProviderGateway: Sendable {
     var priceList: PriceList {
         PriceList(
             defaultProvider: configuration.defaultProvider,
-            providers: configuration.providers.keys.sorted().compactMap { name in
-                configuration.providers[name].map { provider in
-                    ProviderPrices(
-                        name: name, defaultModel: provider.defaultModel,
-                        models: provider.models.keys.sorted().compactMap { model in
-                            provider.models[model].map {
-                                ModelPrices(
-                                    name: model, inputPerMillion: $0.inputPerMillion, outputPerMillion: $0.outputPerMillion,
-                                    maxOutputTokens: $0.maxOutputTokens)
-                            }
-                        })
-                }
+            providers: configuration.providers.sorted { $0.key < $1.key }.map { name, provider in
+                ProviderPrices(
+                    name: name, defaultModel: provider.defaultModel,
+                    models: provider.models.sorted { $0.key < $1.key }.map { model, price in
+                        ModelPrices(
+                            name: model, inputPerMillion: price.inputPerMillion, outputPerMillion: price.outputPerMillion,
+                            maxOutputTokens: price.maxOutputTokens)
+                    })
             })
     }
 

@@ -70,11 +70,8 @@ public final class GroupCommit: Sendable {
                         Result {
                             var applied = false
                             try db.inSavepoint {
-                                guard try Outbox.claim(messageID: pending.messageID, consumer: pending.consumer, in: db) else {
-                                    return .commit
-                                }
-                                try Outbox.enqueue(try pending.body(db), in: db)
-                                applied = true
+                                applied = try Outbox.applyOnce(
+                                    messageID: pending.messageID, consumer: pending.consumer, pending.body, in: db)
                                 return .commit
                             }
                             return applied

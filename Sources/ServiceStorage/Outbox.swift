@@ -68,6 +68,16 @@ public final class Outbox: Service, Sendable {
         return db.changesCount > 0
     }
 
+    /// Inside the caller's transaction: claims `messageID` for `consumer` and, unless it was handled before, applies
+    /// `body` and enqueues what it returns. Returns whether it applied.
+    public static func applyOnce(
+        messageID: String, consumer: String, _ body: (Database) throws -> [OutgoingMessage], in db: Database
+    ) throws -> Bool {
+        guard try claim(messageID: messageID, consumer: consumer, in: db) else { return false }
+        try enqueue(try body(db), in: db)
+        return true
+    }
+
     /// Applies `body` once per message and consumer: the inbox claim, the state change and the returned messages
     /// commit together, then the relay is woken. Returns false when the message had already been handled.
     @discardableResult
@@ -76,10 +86,8 @@ public final class Outbox: Service, Sendable {
         consumer: String,
         _ body: @escaping @Sendable (Database) throws -> [OutgoingMessage]
     ) async throws -> Bool {
-        let applied = try await database.write { db -> Bool in
-            guard try Self.claim(messageID: message.header.id.uuidString, consumer: consumer, in: db) else { return false }
-            try Self.enqueue(try body(db), in: db)
-            return true
+        let applied = try await database.write { db in
+            try Self.applyOnce(messageID: message.header.id.uuidString, consumer: consumer, body, in: db)
         }
         if applied { wake() }
         return applied

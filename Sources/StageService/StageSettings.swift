@@ -17,26 +17,15 @@ struct StageOptions: ParsableArguments {
 
     /// The `http.post` action as configured: calls nothing unless prefixes are allowed and a secret is set.
     func httpPost(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HTTPPostAction {
-        let allowed =
-            httpPostAllow.isEmpty
-            ? (environment["AIWF_HTTP_POST_ALLOW"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-            : httpPostAllow
+        let allowed = ServiceOptions.pickList(httpPostAllow, "AIWF_HTTP_POST_ALLOW", in: environment)
         guard !allowed.isEmpty else { return HTTPPostAction(poster: nil, allowed: []) }
         for prefix in allowed {
             guard let url = URL(string: prefix), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 throw ConfigurationError("--http-post-allow / AIWF_HTTP_POST_ALLOW: '\(prefix)' is not an http(s) URL prefix")
             }
         }
-        let secret: String?
-        if let file = httpPostSecretFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ConfigurationError("--http-post-secret-file: cannot read \(file)")
-            }
-            secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else {
-            secret = environment["AIWF_HTTP_POST_SECRET"]
-        }
+        let secret = try ServiceOptions.secret(
+            file: httpPostSecretFile, variable: "AIWF_HTTP_POST_SECRET", what: "--http-post-secret-file", in: environment)
         guard let secret, secret.count >= 16 else {
             throw ConfigurationError(
                 "http.post needs a signing secret of at least 16 characters: --http-post-secret-file or AIWF_HTTP_POST_SECRET")

@@ -34,6 +34,26 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// A repeatable flag's values, else the environment variable's comma-separated ones (blank entries dropped).
+    public static func pickList(
+        _ flags: [String], _ variable: String, in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [String] {
+        guard flags.isEmpty else { return flags }
+        return (environment[variable] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A secret: the trimmed contents of `file` when one is given (`what` names its flag in the error), else the
+    /// environment variable.
+    public static func secret(
+        file: String?, variable: String, what: String, in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> String? {
+        guard let file else { return pick(nil, variable, in: environment) }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigurationError("\(what): cannot read \(file)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Resolves flag > environment variable > default, and checks every value.
     public func resolve(
         service: String,

@@ -1,5 +1,4 @@
 import Contracts
-import Crypto
 import Foundation
 import WorkflowKit
 
@@ -56,8 +55,6 @@ struct ActionRegistry: Sendable {
     }
 
     func action(_ name: String) -> (any SystemAction)? { actions[name] }
-
-    var names: Set<String> { Set(actions.keys) }
 }
 
 /// Records the input it was given as a JSON artifact and returns a summary of it.
@@ -94,7 +91,7 @@ struct ArtifactStore: Sendable {
         let safeName = file.name.replacingOccurrences(of: "/", with: "_")
         let url = folder.appendingPathComponent(safeName)
         try file.data.write(to: url, options: .atomic)
-        let digest = SHA256.hash(data: file.data).map { String(format: "%02x", $0) }.joined()
+        let digest = ProjectWork.sha256(file.data)
         return (url.path, digest)
     }
 }

@@ -19,8 +19,9 @@ extension Engine {
         case ContentGenerated.type:
             let result = try message.decode(ContentGenerated.self).payload
             try await results.handleOnce(message, consumer: "results") { db in
-                guard let (work, task) = try Self.waitingTask(result.requestID, db: db, now: now, settings: settings) else { return [] }
-                work.prices = prices
+                guard let (work, task) = try Self.waitingTask(result.requestID, db: db, now: now, settings: settings, prices: prices) else {
+                    return []
+                }
                 try work.generated(result, task: task)
                 if work.needsPass { passNeeded.set() }
                 return try work.finish()
@@ -28,8 +29,8 @@ extension Engine {
         case GenerationFailed.type:
             let failure = try message.decode(GenerationFailed.self).payload
             try await results.handleOnce(message, consumer: "results") { db in
-                guard let (work, task) = try Self.waitingTask(failure.requestID, db: db, now: now, settings: settings) else { return [] }
-                work.prices = prices
+                guard let (work, task) = try Self.waitingTask(failure.requestID, db: db, now: now, settings: settings, prices: prices)
+                else { return [] }
                 try work.generationFailed(failure, task: task)
                 if work.needsPass { passNeeded.set() }
                 return try work.finish()
@@ -48,8 +49,9 @@ extension Engine {
         case ApprovalDecided.type:
             let decision = try message.decode(ApprovalDecided.self).payload
             try await outbox.handleOnce(message, consumer: "approvals") { db in
-                guard let work = try ProjectWork.load(decision.projectID, db: db, now: now, settings: settings) else { return [] }
-                work.prices = prices
+                guard let work = try ProjectWork.load(decision.projectID, db: db, now: now, settings: settings, prices: prices) else {
+                    return []
+                }
                 try work.decided(decision)
                 return try work.finish()
             }
@@ -69,12 +71,12 @@ extension Engine {
     }
 
     /// The task a result is for, if it still waits for this very request.
-    private static func waitingTask(_ requestID: String, db: Database, now: Date, settings: EngineSettings) throws -> (
-        ProjectWork, TaskRecord
-    )? {
+    private static func waitingTask(
+        _ requestID: String, db: Database, now: Date, settings: EngineSettings, prices: PriceList?
+    ) throws -> (ProjectWork, TaskRecord)? {
         guard let task = try TaskRecord.filter(Column("requestID") == requestID).fetchOne(db),
             task.state == .queued || task.state == .processing,
-            let work = try ProjectWork.load(task.projectID, db: db, now: now, settings: settings),
+            let work = try ProjectWork.load(task.projectID, db: db, now: now, settings: settings, prices: prices),
             work.project.state != .failed, work.project.state != .done
         else { return nil }
         return (work, task)

@@ -19,7 +19,7 @@ extension Engine {
         return try await database.read { db in
             let dates = [
                 try Date.fetchOne(db, sql: "SELECT MIN(dueAt) FROM stageTimer WHERE firedAt IS NULL"),
-                try Date.fetchOne(db, sql: "SELECT MIN(leaseUntil) FROM task WHERE state IN ('queued', 'processing')"),
+                try Date.fetchOne(db, TaskRecord.inFlight().select(min(Column("leaseUntil")))),
                 try Date.fetchOne(db, sql: "SELECT MIN(notBefore) FROM task WHERE state = 'pending' AND notBefore IS NOT NULL"),
             ]
             return dates.compactMap { $0 }.min()
@@ -45,11 +45,10 @@ extension Engine {
             for var timer in due {
                 timer.firedAt = now
                 try timer.update(db)
-                guard let work = try ProjectWork.load(timer.projectID, db: db, now: now, settings: settings),
+                guard let work = try ProjectWork.load(timer.projectID, db: db, now: now, settings: settings, prices: prices),
                     work.project.state == .running, work.project.stageRunID == timer.stageRunID, work.project.waitingFor == "timer",
                     let stage = work.project.stage.flatMap({ work.definition.stage($0) })
                 else { continue }
-                work.prices = prices
                 try work.advance(from: stage)
                 messages += try work.finish()
             }
@@ -59,14 +58,10 @@ extension Engine {
 
     /// Sent tasks with no result by the end of their lease are sent again with the same request id.
     func renewLeases(now: Date) async throws {
-        let expired = try await database.read { db in
-            try TaskRecord.filter(["queued", "processing"].contains(Column("state")) && Column("leaseUntil") < now).fetchCount(db) > 0
-        }
-        guard expired else { return }
+        guard try await database.read({ db in try TaskRecord.leaseExpired(at: now).fetchCount(db) > 0 }) else { return }
         let settings = self.settings
         try await outbox.commit { db -> (Void, [OutgoingMessage]) in
-            let expired = try TaskRecord.filter(["queued", "processing"].contains(Column("state")) && Column("leaseUntil") < now)
-                .order(Column("leaseUntil")).limit(256).fetchAll(db)
+            let expired = try TaskRecord.leaseExpired(at: now).order(Column("leaseUntil")).limit(256).fetchAll(db)
             var messages: [OutgoingMessage] = []
             for task in expired {
                 guard let work = try ProjectWork.load(task.projectID, db: db, now: now, settings: settings),
@@ -79,17 +74,19 @@ extension Engine {
         }
     }
 
+    /// A pending task (`t`) whose backoff has passed (`?`: now), of a running project (`p`) in that task's stage run.
+    private static let dispatchable = """
+        t.state = 'pending' AND (t.notBefore IS NULL OR t.notBefore <= ?) AND p.state = 'running' AND p.stageRunID = t.stageRunID
+        """
+
     /// Sends pending tasks of running projects, one project after another in turn (the one served longest ago
     /// first), at most `tasksInFlightPerProject` of a project at once; returns how many were sent.
     func dispatch(now: Date) async throws -> Int {
         let waiting = try await database.read { db in
             try Bool.fetchOne(
                 db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM task t JOIN project p ON p.id = t.projectID
-                        WHERE t.state = 'pending' AND (t.notBefore IS NULL OR t.notBefore <= ?)
-                            AND p.state = 'running' AND p.stageRunID = t.stageRunID)
-                    """, arguments: [now]) ?? false
+                sql: "SELECT EXISTS (SELECT 1 FROM task t JOIN project p ON p.id = t.projectID WHERE \(Self.dispatchable))",
+                arguments: [now]) ?? false
         }
         guard waiting else { return 0 }
         let settings = self.settings
@@ -99,8 +96,7 @@ extension Engine {
                 db,
                 sql: """
                     SELECT t.id AS task, t.projectID AS project FROM task t JOIN project p ON p.id = t.projectID
-                    WHERE t.state = 'pending' AND (t.notBefore IS NULL OR t.notBefore <= ?)
-                        AND p.state = 'running' AND p.stageRunID = t.stageRunID
+                    WHERE \(Self.dispatchable)
                     ORDER BY p.lastDispatchAt IS NOT NULL, p.lastDispatchAt, p.createdAt, t.position
                     LIMIT ?
                     """, arguments: [now, settings.dispatchBatch * 8])
@@ -136,13 +132,16 @@ extension Engine {
             }
             var messages: [OutgoingMessage] = []
             for project in order {
-                guard let ids = picked[project], let work = try ProjectWork.load(project, db: db, now: now, settings: settings) else {
+                guard let ids = picked[project],
+                    let work = try ProjectWork.load(project, db: db, now: now, settings: settings, prices: prices)
+                else {
                     continue
                 }
-                work.prices = prices
-                for id in ids where work.project.state == .running {
-                    guard let task = try TaskRecord.fetchOne(db, key: id) else { continue }
-                    try work.dispatch(task)
+                try work.sendingBatch {
+                    for id in ids where work.project.state == .running {
+                        guard let task = try TaskRecord.fetchOne(db, key: id) else { continue }
+                        try work.dispatch(task)
+                    }
                 }
                 work.update { $0.lastDispatchAt = now }
                 try work.stageProgressed()  // a task whose prompt could not be rendered failed the stage

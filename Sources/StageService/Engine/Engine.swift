@@ -57,8 +57,7 @@ struct Engine: Sendable {
         let prices = self.prices.current()
         let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
             try DefinitionCache.shared.store(definition, for: project.id, in: db)
-            let work = ProjectWork(project, definition: definition, db: db, now: now, settings: settings)
-            work.prices = prices
+            let work = ProjectWork(project, definition: definition, db: db, now: now, settings: settings, prices: prices)
             try work.log("project.created", "created from \(definition.name) v\(version)")
             if request.start { try Self.start(work) }
             let messages = try work.finish()
@@ -73,10 +72,9 @@ struct Engine: Sendable {
         let owner = try Self.owner(actor)
         let prices = self.prices.current()
         let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
-            guard let work = try ProjectWork.load(request.projectID, db: db, now: now, settings: settings),
+            guard let work = try ProjectWork.load(request.projectID, db: db, now: now, settings: settings, prices: prices),
                 Self.mayAct(owner, on: work.project)
             else { throw StageError.notFound("no project has the id '\(request.projectID)'") }
-            work.prices = prices
             try Self.apply(request, to: work)
             let messages = try work.finish()
             return (work.project.view, messages)

@@ -284,8 +284,11 @@ extension ProjectWork {
         try fail(.expired, "the approval of \(definition.stage(run.stage)?.name ?? run.stage) expired before anyone decided")
     }
 
-    static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    static func hash(_ text: String) -> String { sha256(Data(text.utf8)) }
+
+    /// The SHA-256 of `data` in lowercase hex: content hashes for approvals, digests of artifacts.
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The value at a dotted path (`outputs.sitemap.pages`) of `root`.

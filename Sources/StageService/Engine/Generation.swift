@@ -12,15 +12,16 @@ extension ProjectWork {
     /// pass still serves projects in turn, so no project takes more than its share.
     func dispatchReady() throws {
         guard project.state == .running, let runID = project.stageRunID else { return }
-        let inFlight = try TaskRecord.filter(Column("projectID") == project.id && ["queued", "processing"].contains(Column("state")))
-            .fetchCount(db)
+        let inFlight = try TaskRecord.inFlight().filter(Column("projectID") == project.id).fetchCount(db)
         let room = settings.tasksInFlightPerProject - inFlight
         guard room > 0 else { return }
         let ready = try TaskRecord.filter(
             Column("stageRunID") == runID && Column("state") == TaskState.pending.rawValue
                 && (Column("notBefore") == nil || Column("notBefore") <= now)
         ).order(Column("position")).limit(room).fetchAll(db)
-        for task in ready where project.state == .running { try dispatch(task) }
+        try sendingBatch {
+            for task in ready where project.state == .running { try dispatch(task) }
+        }
         if !ready.isEmpty { update { $0.lastDispatchAt = now } }
     }
 

@@ -13,7 +13,7 @@ final class ProjectWork {
     let now: Date
     let settings: EngineSettings
     /// The providers' prices, when known: a project with a budget sends a task only with its most cost reserved.
-    var prices: PriceList?
+    let prices: PriceList?
     private(set) var project: ProjectRecord
     private(set) var messages: [OutgoingMessage] = []
     /// Whether this change left work only the engine's pass does: an action to run, a timer, a retry's backoff.
@@ -24,8 +24,9 @@ final class ProjectWork {
 
     init(
         _ project: ProjectRecord, definition: WorkflowDefinition, db: Database, now: Date, settings: EngineSettings,
-        context: MessageContext = MessageContext()
+        prices: PriceList? = nil, context: MessageContext = MessageContext()
     ) {
+        self.prices = prices
         self.project = project
         self.definition = definition
         self.db = db
@@ -36,13 +37,14 @@ final class ProjectWork {
         self.context = context
     }
 
-    static func load(_ id: String, db: Database, now: Date, settings: EngineSettings, context: MessageContext = MessageContext()) throws
-        -> ProjectWork?
-    {
+    static func load(
+        _ id: String, db: Database, now: Date, settings: EngineSettings, prices: PriceList? = nil,
+        context: MessageContext = MessageContext()
+    ) throws -> ProjectWork? {
         guard let project = try ProjectRecord.fetchOne(db, key: id) else { return nil }
         return ProjectWork(
             project, definition: try DefinitionCache.shared.definition(of: id, in: db), db: db, now: now, settings: settings,
-            context: context)
+            prices: prices, context: context)
     }
 
     func update(_ change: (inout ProjectRecord) -> Void) {
@@ -106,8 +108,29 @@ final class ProjectWork {
         ]
     }
 
+    /// Set while a batch of tasks is sent: sending changes no output, so the batch reads them once.
+    private var batchOutputs: [String: JSONValue]?
+    private var inSendingBatch = false
+
+    /// Runs `body` (which sends tasks and changes no done task) reading earlier outputs at most once.
+    func sendingBatch(_ body: () throws -> Void) throws {
+        inSendingBatch = true
+        defer {
+            inSendingBatch = false
+            batchOutputs = nil
+        }
+        try body()
+    }
+
     /// Every stage's output from its latest round, read in one query: one value, or a list for a stage that fans out.
     func outputs() throws -> [String: JSONValue] {
+        if inSendingBatch, let batchOutputs { return batchOutputs }
+        let outputs = try readOutputs()
+        if inSendingBatch { batchOutputs = outputs }
+        return outputs
+    }
+
+    private func readOutputs() throws -> [String: JSONValue] {
         let done = try TaskRecord.fetchAll(
             db,
             sql: """

@@ -128,7 +128,15 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         self.reservedCost = 0
     }
 
-    var isFinished: Bool { state == .done || state == .failed }
+    /// Tasks sent and not answered.
+    static func inFlight() -> QueryInterfaceRequest<TaskRecord> {
+        filter([TaskState.queued.rawValue, TaskState.processing.rawValue].contains(Column("state")))
+    }
+
+    /// Sent tasks with no answer by the end of their lease.
+    static func leaseExpired(at now: Date) -> QueryInterfaceRequest<TaskRecord> {
+        inFlight().filter(Column("leaseUntil") < now)
+    }
 
     var view: TaskView {
         TaskView(
