@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what aiwf needs on Debian 12 and is missing: RabbitMQ, librabbitmq, SQLite and libcurl headers,
-# pkg-config; with --tests also what the tests use (an SMTP sink). Checks that a Swift 6 toolchain is on the PATH.
+# pkg-config, bubblewrap (the sandbox of cli_loop commands); with --tests also what the tests use (an SMTP sink). Checks that a Swift 6 toolchain is on the PATH.
 # Safe to run again; it installs nothing that is present.
 set -euo pipefail
 
-packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl)
+packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl bubblewrap)
 if [ "${1:-}" = "--tests" ]; then packages+=(python3-aiosmtpd); fi
 missing=()
 for package in "${packages[@]}"; do

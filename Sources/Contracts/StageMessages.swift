@@ -372,3 +372,26 @@ public struct ProjectEventRecorded: Event {
         self.event = event
     }
 }
+
+/// A piece of a task's answer as the provider writes it, for live views; routed as `stage.task-text.v1`, not
+/// persisted. Pieces of one attempt arrive in `index` order; a higher `attempt` means the text so far is to be
+/// dropped (the earlier provider call failed part way). The task's content, once done, is in the project's detail.
+public struct TaskTextStreamed: Event {
+    public static let type = "stage.task-text.v1"
+
+    public var projectID: String
+    public var ownerID: String
+    public var taskID: String
+    public var attempt: Int
+    public var index: Int
+    public var text: String
+
+    public init(projectID: String, ownerID: String, taskID: String, attempt: Int, index: Int, text: String) {
+        self.projectID = projectID
+        self.ownerID = ownerID
+        self.taskID = taskID
+        self.attempt = attempt
+        self.index = index
+        self.text = text
+    }
+}

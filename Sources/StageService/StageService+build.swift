@@ -17,6 +17,8 @@ struct StageService: Sendable {
     /// Results and decisions come from the events exchange, each kind to a queue of its own.
     static let resultsQueue = "stage.generation-results"
     static let approvalsQueue = "stage.approval-outcomes"
+    /// Where ProviderGateway streams answers as they are written.
+    static let chunksQueue = "stage.generation-chunks"
 
     static func build(
         database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, prices: (any PriceSource)? = nil,
@@ -25,7 +27,7 @@ struct StageService: Sendable {
     ) -> StageService {
         let outbox = Outbox(database: database, bus: bus, logger: logger)
         let engine = Engine(
-            database: database, outbox: outbox, results: GroupCommit(database: database, outbox: outbox), templates: templates,
+            database: database, outbox: outbox, bus: bus, results: GroupCommit(database: database, outbox: outbox), templates: templates,
             prices: prices ?? BusPriceSource(bus: bus), actions: actions,
             artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
             clock: clock)
@@ -46,6 +48,7 @@ struct StageService: Sendable {
         .workQueue(ServiceQueues.stageCommands, bindings: handlers.types.map { (Exchange.commands, $0) })
             + .workQueue(
                 Self.resultsQueue, bindings: [(Exchange.events, ContentGenerated.type), (Exchange.events, GenerationFailed.type)])
+            + .workQueue(Self.chunksQueue, kind: .classic)
             + .workQueue(
                 Self.approvalsQueue, bindings: [(Exchange.events, ApprovalDecided.type), (Exchange.events, ApprovalExpired.type)])
     }
@@ -61,6 +64,13 @@ struct StageService: Sendable {
         }
     }
 
+    /// One at a time, so each generation's pieces go on in order.
+    func consumeChunks() async throws {
+        try await bus.consume(queue: Self.chunksQueue, options: ConsumeOptions(prefetch: 256, concurrency: 1)) { message in
+            try await engine.handleChunk(message)
+        }
+    }
+
     func consumeApprovals() async throws {
         try await bus.consume(queue: Self.approvalsQueue, options: ConsumeOptions(prefetch: 16, concurrency: 1)) { message in
             try await engine.handleApproval(message)
@@ -72,6 +82,7 @@ struct StageService: Sendable {
         await DueLoop("running the engine", idleCheck: .seconds(5), signal: engine.workAdded, logger: engine.logger).run {
             try await engine.pass()
         }
+        await engine.actionsRunning()
     }
 }
 

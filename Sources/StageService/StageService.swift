@@ -20,7 +20,7 @@ struct StageServiceCommand: AsyncParsableCommand {
         settings.artifactsDirectory = host.configuration.dataDirectory.appendingPathComponent("artifacts")
         let service = StageService.build(
             database: database, bus: host.bus, templates: BusTemplateSource(bus: host.bus), settings: settings,
-            actions: .standard(httpPost: try stage.httpPost()), logger: host.logger)
+            actions: .standard(httpPost: try stage.httpPost(), cliLoop: try stage.cliLoop()), logger: host.logger)
         try await host.run(
             topology: service.topology,
             services: [
@@ -29,6 +29,7 @@ struct StageServiceCommand: AsyncParsableCommand {
                 host.consumer("stage-commands") { try await service.serveCommands() },
                 host.consumer("generation-results") { try await service.consumeResults() },
                 host.consumer("approval-outcomes") { try await service.consumeApprovals() },
+                host.consumer("generation-chunks") { try await service.consumeChunks() },
             ]
         )
     }

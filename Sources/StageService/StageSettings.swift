@@ -15,6 +15,30 @@ struct StageOptions: ParsableArguments {
     @Option(name: .customLong("http-post-secret-file"), help: "File holding the signing secret for http.post (or AIWF_HTTP_POST_SECRET).")
     var httpPostSecretFile: String?
 
+    @Option(
+        name: .customLong("cli-allow"),
+        help: "An executable (absolute path) cli_loop stages may run (repeatable; AIWF_CLI_ALLOW, comma-separated). None by default.")
+    var cliAllow: [String] = []
+
+    @Option(
+        name: .customLong("cli-sandbox"),
+        help: "How cli_loop commands are confined: auto (bubblewrap when installed), bwrap or none (or AIWF_CLI_SANDBOX).")
+    var cliSandbox: String?
+
+    /// The `cli_loop` runner as configured: runs nothing unless executables are allowed.
+    func cliLoop(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLILoopAction {
+        let allowed = ServiceOptions.pickList(cliAllow, "AIWF_CLI_ALLOW", in: environment)
+        for path in allowed where !path.hasPrefix("/") || !FileManager.default.isExecutableFile(atPath: path) {
+            throw ConfigurationError("--cli-allow / AIWF_CLI_ALLOW: '\(path)' is not the absolute path of an executable file")
+        }
+        let name = ServiceOptions.pick(cliSandbox, "AIWF_CLI_SANDBOX", in: environment) ?? "auto"
+        guard let sandbox = CLILoopAction.Sandbox(rawValue: name) else {
+            throw ConfigurationError("--cli-sandbox / AIWF_CLI_SANDBOX: '\(name)' is not one of auto, bwrap, none")
+        }
+        _ = try sandbox.resolve()
+        return CLILoopAction(allowed: allowed, sandbox: sandbox)
+    }
+
     /// The `http.post` action as configured: calls nothing unless prefixes are allowed and a secret is set.
     func httpPost(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HTTPPostAction {
         let allowed = ServiceOptions.pickList(httpPostAllow, "AIWF_HTTP_POST_ALLOW", in: environment)

@@ -105,6 +105,8 @@ struct EndToEndTests {
         #expect(killed, "StageService was killed in the middle of the workflow")
         let detail = try await bus.request(GetProject(projectID: id), context: context)
         #expect(detail.project.state == .done, "\(detail.project.message ?? "")")
+        let events = try await bus.request(GetProjectEvents(projectID: id, limit: 1000), context: context)
+        #expect(events.contains { $0.kind == "task.streaming" }, "ProviderGateway streamed answers to StageService")
         let generations = detail.tasks.reduce(0) { $0 + $1.attempts }
         let metrics = try String(
             contentsOf: URL(string: "http://127.0.0.1:\(system.ports["ProviderGateway"] ?? 0)/metrics")!, encoding: .utf8)

@@ -39,6 +39,8 @@ enum Answer: Sendable {
     case failure(kind: String, retryable: Bool)
     /// No answer at all (a lost request).
     case silence
+    /// The answer streamed in these pieces (to the request's `streamTo`), then sent whole.
+    case streamed([String])
 }
 
 /// A StageService engine on the in-memory bus, with a scripted provider and a manual clock: the test moves time and
@@ -49,6 +51,7 @@ final class EngineBed: Sendable {
     let folder: URL
     private let requests = Recorded<GenerateContent>()
     private let approvals = Recorded<RequestApproval>()
+    private let texts = Recorded<TaskTextStreamed>()
     private let script: @Sendable (GenerateContent, Int) -> Answer
     private let clock = ManualClock()
     private let decisions = Mutex(0)
@@ -56,6 +59,7 @@ final class EngineBed: Sendable {
 
     static let providerQueue = "test.provider"
     static let approvalQueue = "test.approvals"
+    static let textQueue = "test.task-text"
 
     /// - Parameter script: the answer to a request, given how many requests came before it.
     init(
@@ -78,18 +82,40 @@ final class EngineBed: Sendable {
                 + .workQueue(
                     Self.providerQueue,
                     bindings: [(Exchange.commands, GenerateContent.type), (Exchange.commands, GenerateContent.type + ".local")])
-                + .workQueue(Self.approvalQueue, bindings: [(Exchange.commands, RequestApproval.type)]))
+                + .workQueue(Self.approvalQueue, bindings: [(Exchange.commands, RequestApproval.type)])
+                + .workQueue(Self.textQueue, bindings: [(Exchange.events, TaskTextStreamed.type)]))
         let service = self.service
         let bus = self.bus
         let requests = self.requests
         let approvals = self.approvals
+        let texts = self.texts
         startInBackground { try await service.consumeResults() }
         startInBackground { try await service.consumeApprovals() }
+        startInBackground { try await service.consumeChunks() }
+        startInBackground {
+            try await bus.consume(queue: Self.textQueue) { message in _ = texts.append(try message.decode(TaskTextStreamed.self).payload) }
+        }
         startInBackground {
             try await bus.consume(queue: Self.providerQueue) { message in
                 let request = try message.decode(GenerateContent.self).payload
                 let index = requests.append(request)
-                switch script(request, index) {
+                var answer = script(request, index)
+                if case .streamed(let pieces) = answer, let queue = request.streamTo {
+                    for (position, piece) in pieces.enumerated() {
+                        try await bus.publish(
+                            try .direct(
+                                GenerationChunk(requestID: request.requestID, index: position, attempt: 1, text: piece), to: queue,
+                                context: MessageContext()))
+                    }
+                    // As a provider would: the answer after its pieces (here after StageService passed them on).
+                    let taskID = String(request.requestID.prefix { $0 != "." })
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while texts.values.filter({ $0.taskID == taskID }).count < pieces.count, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(2))
+                    }
+                    answer = .content(pieces.joined())
+                }
+                switch answer {
                 case .content(let text):
                     let tokens = max(1, text.count / 4)
                     try await bus.publish(
@@ -101,7 +127,7 @@ final class EngineBed: Sendable {
                         GenerationFailed(
                             requestID: request.requestID, kind: kind, message: "scripted \(kind)", retryable: retryable, attempts: 1),
                         context: MessageContext())
-                case .silence:
+                case .silence, .streamed:
                     break
                 }
             }
@@ -122,6 +148,7 @@ final class EngineBed: Sendable {
     var now: Date { clock.now }
     var sentRequests: [GenerateContent] { requests.values }
     var approvalRequests: [RequestApproval] { approvals.values }
+    var streamedTexts: [TaskTextStreamed] { texts.values }
 
     func advanceClock(by seconds: TimeInterval) {
         clock.advance(by: seconds)

@@ -121,6 +121,25 @@ struct EngineTests {
         #expect(failed.project.reason == .error)
     }
 
+    @Test func anAnswerIsPassedOnPieceByPieceAsItIsWrittenAndTheTaskShowsItIsStreaming() async throws {
+        let bed = try await EngineBed(templates: FixedTemplates(extra: ["custom": try customWorkflow()])) { request, _ in
+            let answer = LocalAnswers.answer(request)
+            let middle = answer.index(answer.startIndex, offsetBy: answer.count / 2)
+            return .streamed([String(answer[..<middle]), String(answer[middle...])])
+        }
+        defer { bed.stop() }
+        let project = try await bed.create("custom", params: ["topic": "bread"])
+        let done = try await bed.run(project.id, until: .done)
+        let task = try #require(done.tasks.first)
+        #expect(bed.sentRequests.first?.streamTo == StageService.chunksQueue)
+        let pieces = bed.streamedTexts.filter { $0.taskID == task.id }
+        #expect(pieces.map(\.index) == [0, 1])
+        #expect(pieces.map(\.text).joined() == task.content)
+        #expect(pieces.allSatisfy { $0.projectID == project.id && $0.ownerID == owner.userID })
+        let events = try await bed.engine.events(GetProjectEvents(projectID: project.id, after: 0, limit: 500), actor: owner)
+        #expect(events.filter { $0.kind == "task.streaming" && $0.taskID == task.id }.count == 1)
+    }
+
     @Test func aRetryableFailureWaitsItsBackoffOnTheClockAndAFinalOneFailsTheProjectUntilRetried() async throws {
         let templates = FixedTemplates(extra: ["custom": try customWorkflow()])
         let bed = try await EngineBed(templates: templates) { request, index in

@@ -14,6 +14,8 @@ struct ActionInput: Sendable {
     let outputs: [String: JSONValue]
     /// A folder of the project's own where the action may write.
     let workspace: URL
+    /// For a `cli_loop` stage: its rendered prompt, and the output and feedback of its previous round.
+    var loop: CLILoopAction.Inputs?
 }
 
 /// A file an action produced, stored as an artifact of its stage.
@@ -29,6 +31,17 @@ struct ActionOutput: Sendable {
     var artifacts: [ArtifactFile] = []
 }
 
+/// Why an action failed, said so a user can act on it, with the files it made before it failed (kept as artifacts).
+struct ActionError: Error, CustomStringConvertible {
+    let description: String
+    var artifacts: [ArtifactFile] = []
+
+    init(_ description: String, artifacts: [ArtifactFile] = []) {
+        self.description = description
+        self.artifacts = artifacts
+    }
+}
+
 /// A named Swift action a `system` stage runs. Actions are idempotent: after a crash the same input may run again.
 protocol SystemAction: Sendable {
     func run(_ input: ActionInput) async throws -> ActionOutput
@@ -37,13 +50,17 @@ protocol SystemAction: Sendable {
 /// The actions this StageService can run, by name.
 struct ActionRegistry: Sendable {
     private var actions: [String: any SystemAction] = [:]
+    /// What runs `cli_loop` stages: by default it allows no command.
+    var cliLoop = CLILoopAction(allowed: [], sandbox: .none)
 
     init() {}
 
     /// The built-in action names, each recording what it was given until the deliverables produce real files;
-    /// `test.echo`; and `http.post`, to the URLs `httpPost` allows.
-    static func standard(httpPost: HTTPPostAction? = nil) -> ActionRegistry {
+    /// `test.echo`; `http.post`, to the URLs `httpPost` allows; and `cli_loop` stages, running the commands `cliLoop`
+    /// allows.
+    static func standard(httpPost: HTTPPostAction? = nil, cliLoop: CLILoopAction? = nil) -> ActionRegistry {
         var registry = ActionRegistry()
+        if let cliLoop { registry.cliLoop = cliLoop }
         for name in BuiltInActions.names { registry.register(name, RecordingAction(name: name)) }
         registry.register("test.echo", EchoAction())
         registry.register(BuiltInActions.httpPost, httpPost ?? HTTPPostAction(poster: nil, allowed: []))

@@ -57,8 +57,3 @@ struct HTTPPostAction: SystemAction {
         return value
     }
 }
-
-struct ActionError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -41,6 +41,36 @@ extension Engine {
         if passNeeded.isSet { workAdded.signal() }
     }
 
+    /// A piece of an answer as it is written: passed on to live views at once; the first piece of a generation
+    /// also marks its task `processing` (once, through the inbox).
+    func handleChunk(_ message: IncomingMessage, at time: Date? = nil) async throws {
+        let now = time ?? clock()
+        let chunk = try message.decode(GenerationChunk.self).payload
+        let settings = self.settings
+        if chunk.index == 0 {
+            try await results.handleOnce(message, consumer: "chunks") { db in
+                guard let (work, task) = try Self.waitingTask(chunk.requestID, db: db, now: now, settings: settings, prices: nil) else {
+                    return []
+                }
+                try work.streaming(task)
+                return try work.finish()
+            }
+        }
+        let found = try await database.read { db -> (task: String, project: String, owner: String)? in
+            try Row.fetchOne(
+                db, sql: "SELECT t.id, t.projectID, p.ownerID FROM task t JOIN project p ON p.id = t.projectID WHERE t.requestID = ?",
+                arguments: [chunk.requestID]
+            ).map { ($0["id"], $0["projectID"], $0["ownerID"]) }
+        }
+        guard let found else { return }
+        var text = try OutgoingMessage.event(
+            TaskTextStreamed(
+                projectID: found.project, ownerID: found.owner, taskID: found.task, attempt: chunk.attempt, index: chunk.index,
+                text: chunk.text), context: MessageContext(correlationID: found.project))
+        text.persistent = false
+        try await bus.publish(text)
+    }
+
     func handleApproval(_ message: IncomingMessage, at time: Date? = nil) async throws {
         let now = time ?? clock()
         let settings = self.settings

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Messaging
 import ServiceStorage
+import Synchronization
 import WorkflowKit
 
 /// The engine's loop over stored work that comes due: timers, expired leases, tasks waiting their turn, actions.
@@ -151,36 +152,74 @@ extension Engine {
         }
     }
 
-    /// Runs the action of every running project whose system stage waits for it. The action runs outside any
-    /// transaction; its result commits only if the project is still where it was.
+    /// Starts the action of every running project whose `system` or `cli_loop` stage waits for it, each in a task
+    /// of its own so a long command never holds up the pass. The action runs outside any transaction; its result
+    /// commits only if the project is still where it was.
     func runActions(now: Date) async throws {
         let waiting = try await database.read { db in
-            try ProjectRecord.filter(Column("state") == ProjectState.running.rawValue && Column("waitingFor") == "action").limit(32)
+            try ProjectRecord.filter(Column("state") == ProjectState.running.rawValue && Column("waitingFor") == "action").limit(64)
                 .fetchAll(db)
         }
         for project in waiting {
-            guard let runID = project.stageRunID, let code = project.stage else { continue }
-            let (stage, outputs) = try await database.read { [settings] db -> (StageDefinition?, [String: JSONValue]) in
-                guard let work = try ProjectWork.load(project.id, db: db, now: now, settings: settings),
-                    let stage = work.definition.stage(code)
-                else { return (nil, [:]) }
-                return (stage, try work.outputs())
+            guard let runID = project.stageRunID, let code = project.stage, runningActions.claim(runID) else { continue }
+            let prepared: (StageDefinition, ActionInput)?
+            do {
+                prepared = try await prepareAction(project, runID: runID, stage: code, now: now)
+            } catch {
+                runningActions.release(runID)
+                throw error
             }
-            guard let stage else { continue }
-            let outcome: Result<ActionOutput, any Error>
-            if let name = stage.action, let action = actions.action(name) {
-                let input = ActionInput(
-                    projectID: project.id, stageRunID: runID, projectName: project.name, stage: stage, params: project.params,
-                    outputs: outputs, workspace: artifacts.root.appendingPathComponent(project.id).appendingPathComponent("workspace"))
+            guard let (stage, input) = prepared else {
+                runningActions.release(runID)
+                continue
+            }
+            runningActions.start(runID) { [self] in
+                let outcome: Result<ActionOutput, any Error>
                 do {
-                    outcome = .success(try await action.run(input))
+                    outcome = .success(try await perform(stage, input))
                 } catch {
                     outcome = .failure(error)
                 }
-            } else {
-                outcome = .failure(EngineFault.error("this StageService has no action named '\(stage.action ?? "")'"))
+                do {
+                    try await finishAction(outcome, project: project.id, runID: runID, stage: stage, now: now)
+                } catch {
+                    logger.error("could not store the outcome of stage '\(stage.code)' of project \(project.id): \(error); it runs again")
+                }
+                workAdded.signal()
             }
-            try await finishAction(outcome, project: project.id, runID: runID, stage: stage, now: now)
+        }
+    }
+
+    /// Actions still running, awaited when the engine stops.
+    func actionsRunning() async { await runningActions.wait() }
+
+    private func perform(_ stage: StageDefinition, _ input: ActionInput) async throws -> ActionOutput {
+        if stage.executionMode == .cliLoop, let loop = input.loop {
+            return try await actions.cliLoop.run(input, loop)
+        }
+        guard let name = stage.action, let action = actions.action(name) else {
+            throw EngineFault.error("this StageService has no action named '\(stage.action ?? "")'")
+        }
+        return try await action.run(input)
+    }
+
+    /// What the action of `project`'s current stage is given, read in one transaction.
+    private func prepareAction(_ project: ProjectRecord, runID: String, stage code: String, now: Date) async throws -> (
+        StageDefinition, ActionInput
+    )? {
+        let workspace = artifacts.root.appendingPathComponent(project.id).appendingPathComponent("workspace")
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        return try await database.read { [settings] db -> (StageDefinition, ActionInput)? in
+            guard let work = try ProjectWork.load(project.id, db: db, now: now, settings: settings),
+                let stage = work.definition.stage(code)
+            else { return nil }
+            var input = ActionInput(
+                projectID: project.id, stageRunID: runID, projectName: project.name, stage: stage, params: project.params,
+                outputs: try work.outputs(), workspace: workspace)
+            if stage.executionMode == .cliLoop {
+                input.loop = try work.loopInputs(for: stage, run: runID)
+            }
+            return (stage, input)
         }
     }
 
@@ -194,22 +233,28 @@ extension Engine {
                 work.project.state == .running, work.project.stageRunID == runID, work.project.waitingFor == "action",
                 let run = try work.currentRun
             else { return ((), []) }
+            let files: [ArtifactFile]
+            switch outcome {
+            case .success(let output): files = output.artifacts
+            case .failure(let error): files = (error as? ActionError)?.artifacts ?? []
+            }
+            for file in files {
+                let version =
+                    (try Int.fetchOne(
+                        db, sql: "SELECT MAX(version) FROM artifact WHERE projectID = ? AND name = ?", arguments: [id, file.name]) ?? 0)
+                    + 1
+                let (path, sha256) = try artifacts.write(file, project: id, stage: stage.code, version: version)
+                let record = ArtifactRecord(
+                    id: UUID().uuidString, projectID: id, stage: stage.code, name: file.name, mediaType: file.mediaType,
+                    size: file.data.count, sha256: sha256, version: version, path: path, createdAt: now)
+                try record.insert(db)
+                try work.log("artifact.created", "\(file.name) (\(file.data.count) bytes)", stage: stage.code)
+            }
             switch outcome {
             case .failure(let error):
-                try work.fail(.error, "the action '\(stage.action ?? "")' of stage '\(stage.code)' failed: \(error)")
+                let what = stage.executionMode == .cliLoop ? "the command" : "the action '\(stage.action ?? "")'"
+                try work.fail(.error, "\(what) of stage '\(stage.code)' failed: \(error)")
             case .success(let output):
-                for file in output.artifacts {
-                    let version =
-                        (try Int.fetchOne(
-                            db, sql: "SELECT MAX(version) FROM artifact WHERE projectID = ? AND name = ?", arguments: [id, file.name]) ?? 0)
-                        + 1
-                    let (path, sha256) = try artifacts.write(file, project: id, stage: stage.code, version: version)
-                    let record = ArtifactRecord(
-                        id: UUID().uuidString, projectID: id, stage: stage.code, name: file.name, mediaType: file.mediaType,
-                        size: file.data.count, sha256: sha256, version: version, path: path, createdAt: now)
-                    try record.insert(db)
-                    try work.log("artifact.created", "\(file.name) (\(file.data.count) bytes)", stage: stage.code)
-                }
                 var task = TaskRecord(
                     projectID: id, stageRunID: runID, stage: stage.code, position: 0, title: stage.action ?? stage.name, item: nil, now: now
                 )
@@ -224,6 +269,43 @@ extension Engine {
                 }
             }
             return ((), try work.finish())
+        }
+    }
+}
+
+/// The actions running now, by stage run: one at a time per run, awaited when the engine stops.
+final class RunningActions: Sendable {
+    private let tasks = Mutex<[String: Task<Void, Never>?]>([:])
+
+    /// Marks `runID` as taken; false when its action already runs.
+    func claim(_ runID: String) -> Bool {
+        tasks.withLock { tasks in
+            guard tasks[runID] == nil else { return false }
+            tasks[runID] = .some(nil)
+            return true
+        }
+    }
+
+    func release(_ runID: String) {
+        _ = tasks.withLock { $0.removeValue(forKey: runID) }
+    }
+
+    /// Runs `body` for a claimed `runID`, releasing it at the end.
+    func start(_ runID: String, _ body: @escaping @Sendable () async -> Void) {
+        tasks.withLock { tasks in
+            tasks[runID] = Task {
+                await body()
+                self.release(runID)
+            }
+        }
+    }
+
+    /// Cancels what runs (a command is killed with its process group) and waits for it to end.
+    func wait() async {
+        let running = tasks.withLock { $0.values.compactMap { $0 } }
+        for task in running {
+            task.cancel()
+            await task.value
         }
     }
 }

@@ -19,12 +19,15 @@ protocol TemplateSource: Sendable {
 struct Engine: Sendable {
     let database: any DatabaseWriter
     let outbox: Outbox
+    /// For what is sent at once rather than through the outbox: live text, not worth keeping.
+    let bus: any MessageBus
     /// Results are applied many to a transaction.
     let results: GroupCommit
     let templates: any TemplateSource
     let prices: any PriceSource
     let actions: ActionRegistry
     let artifacts: ArtifactStore
+    let runningActions = RunningActions()
     let settings: EngineSettings
     /// Woken when tasks may be sent or actions run.
     let workAdded: WakeSignal

@@ -19,6 +19,9 @@ struct EngineSettings: Sendable {
     var retryBackoff = Backoff(initial: .seconds(2), maximum: .seconds(300))
     /// How long an approval waits before it expires (the project then fails with `expired`); none by default.
     var approvalExpiryDays: Double?
+    /// The queue ProviderGateway streams answers to as they are written (`GenerationChunk`), passed on to live
+    /// views as `TaskTextStreamed`; nil asks for no streaming.
+    var streamTo: String? = StageService.chunksQueue
     /// Where system actions write their files.
     var artifactsDirectory = URL(fileURLWithPath: "data/artifacts")
 }

@@ -33,11 +33,9 @@ extension ProjectWork {
             update { $0.waitingFor = "generation" }
             try dispatchReady()
             try stageProgressed()
-        case .system:
+        case .system, .cliLoop:
             update { $0.waitingFor = "action" }
             needsPass = true
-        case .cliLoop:
-            try fail(.error, "stage '\(stage.code)' is a cli_loop stage, and this installation allows no commands")
         case .manual:
             if stage.needsApproval {
                 try requestApproval(at: stage, run: run, reviewing: stage.reviewOf.flatMap { definition.stage($0) })
@@ -82,6 +80,21 @@ extension ProjectWork {
                 projectID: project.id, stageRunID: run.id, stage: stage.code, position: position, title: title, item: item ?? nil, now: now
             ).insert(db)
         }
+    }
+
+    /// What a `cli_loop` stage's command is given: its prompt rendered (the context as JSON when it has none), and
+    /// after a request for changes the previous round's output and the reviewer's feedback.
+    func loopInputs(for stage: StageDefinition, run runID: String) throws -> CLILoopAction.Inputs {
+        let context = JSONValue.object(try context(stage: stage))
+        var prompt = context.jsonString()
+        if let definition = stage.prompt {
+            let rendered = try PromptRenderer.render(definition, context: context)
+            prompt = [rendered.system, rendered.user].compactMap { $0 }.joined(separator: "\n\n")
+        }
+        guard let run = try StageRunRecord.fetchOne(db, key: runID), let previous = try previousRun(of: stage.code, before: run.round)
+        else { return CLILoopAction.Inputs(prompt: prompt) }
+        let output = try tasks(of: previous.id).first?.content.flatMap { try? JSONValue.parse(Data($0.utf8)) }
+        return CLILoopAction.Inputs(prompt: prompt, previousOutput: output?["output"]?.stringValue, feedback: previous.feedback)
     }
 
     private func previousRun(of stage: String, before round: Int) throws -> StageRunRecord? {

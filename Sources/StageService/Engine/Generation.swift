@@ -125,7 +125,18 @@ extension ProjectWork {
     private func request(for task: TaskRecord, stage: StageDefinition) -> GenerateContent {
         GenerateContent(
             requestID: task.requestID ?? task.id, provider: stage.provider ?? definition.defaultProvider,
-            model: stage.model ?? definition.defaultModel, system: task.system, user: task.prompt ?? "", responseSchema: stage.outputSchema)
+            model: stage.model ?? definition.defaultModel, system: task.system, user: task.prompt ?? "", responseSchema: stage.outputSchema,
+            streamTo: settings.streamTo)
+    }
+
+    /// The provider began writing `task`'s answer: it is `processing`, and the log says so once per generation.
+    func streaming(_ task: TaskRecord) throws {
+        guard task.state == .queued else { return }
+        var task = task
+        task.state = .processing
+        task.updatedAt = now
+        try task.update(db)
+        try log("task.streaming", "\(task.title): the provider is writing", stage: task.stage, taskID: task.id)
     }
 
     /// A result for `task` (already matched by request id).
