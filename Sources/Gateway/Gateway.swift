@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import Foundation
 import ServiceKit
 
 /// The REST API, the portal, the admin pages and the docs.
@@ -10,7 +11,28 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(
+        name: .customLong("admin-email"), help: "The first admin's e-mail address, used when there is no user yet (or AIWF_ADMIN_EMAIL).")
+    var adminEmail: String?
+
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "Seconds a service has to answer before the caller gets a 503 (or AIWF_REQUEST_TIMEOUT).")
+    var requestTimeout: Int?
+
     func run() async throws {
-        try await ServiceHost.runWithOutbox(service: "Gateway", defaultPort: 8080, queue: ServiceQueues.gatewayEvents, options: options)
+        let host = ServiceHost(configuration: try options.resolve(service: "Gateway", defaultPort: 8080))
+        let environment = ProcessInfo.processInfo.environment
+        let database = try host.openDatabase(migrations: SQLiteAccountStore.migrate)
+        let accounts = Accounts(store: SQLiteAccountStore(database: database))
+        try await accounts.ensureFirstAdmin(
+            email: ServiceOptions.pick(adminEmail, "AIWF_ADMIN_EMAIL", in: environment), password: environment["AIWF_ADMIN_PASSWORD"],
+            logger: host.logger)
+        let timeout = requestTimeout ?? environment["AIWF_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 10
+        let app = GatewayApp(accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout))
+        try await host.run(
+            topology: app.live.topology,
+            services: [host.consumer("live-events") { try await app.live.consume(host.bus) }],
+            router: app.router())
     }
 }

@@ -58,8 +58,15 @@ public struct ServiceHost: Sendable {
         routes: @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
     ) async throws {
         let router = Router()
-        OperationalRoutes(serviceName: configuration.serviceName, readiness: readiness, registry: registry).add(to: router)
         routes(router)
+        try await run(topology: topology, services: services, router: router)
+    }
+
+    /// As above, serving `router` (with a request context of the service's own) with the operational routes added.
+    public func run<Context: RequestContext>(
+        topology: Topology, services: [any Service], router: Router<Context>
+    ) async throws where Context.Source == ApplicationRequestContextSource {
+        OperationalRoutes(serviceName: configuration.serviceName, readiness: readiness, registry: registry).add(to: router)
         let http = Application(
             router: router,
             configuration: .init(

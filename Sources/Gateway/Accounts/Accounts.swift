@@ -1,0 +1,99 @@
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import Logging
+
+/// Sign-in, users and API keys over an ``AccountStore``.
+struct Accounts: Sendable {
+    let store: any AccountStore
+    /// bcrypt's cost; lower in tests.
+    var bcryptCost: UInt8 = 11
+    var clock: @Sendable () -> Date = { Date() }
+
+    /// Keys look like `aiwf_` and 43 URL-safe characters (32 random bytes).
+    static let keyPrefix = "aiwf_"
+
+    /// The caller of a `Bearer` key, if the key is live.
+    func identify(key secret: String) async throws -> Identity? {
+        guard secret.hasPrefix(Self.keyPrefix), secret.count < 200 else { return nil }
+        guard let key = try await store.key(hash: Self.hash(secret), usedAt: clock()), let user = try await store.user(id: key.userID)
+        else { return nil }
+        return Identity(userID: user.id, email: user.email, role: user.role, keyID: key.id)
+    }
+
+    /// The caller of an e-mail address and password, if they match.
+    func identify(email: String, password: String) async throws -> Identity? {
+        guard password.utf8.count <= 72, let user = try await store.user(email: email) else { return nil }
+        let hash = user.passwordHash
+        let matches = await Task.detached { Bcrypt.verify(password, hash: hash) }.value
+        return matches ? Identity(userID: user.id, email: user.email, role: user.role, keyID: nil) : nil
+    }
+
+    func createUser(email: String, password: String, role: Role) async throws -> User {
+        let email = email.trimmingCharacters(in: .whitespaces)
+        var problems: [APIError.Detail] = []
+        if !Self.looksLikeEmail(email) {
+            problems.append(.init(pointer: "/email", message: "give an e-mail address such as ana@example.com"))
+        }
+        if password.count < 10 || password.utf8.count > 72 {
+            problems.append(.init(pointer: "/password", message: "a password has 10 to 72 characters"))
+        }
+        guard problems.isEmpty else { throw APIError.invalid("the user is not valid", details: problems) }
+        let cost = bcryptCost
+        let hash = await Task.detached { Bcrypt.hash(password, cost: cost) }.value
+        let user = User(id: UUID().uuidString.lowercased(), email: email, role: role, passwordHash: hash, createdAt: clock())
+        do {
+            try await store.insert(user)
+        } catch AccountError.emailTaken {
+            throw APIError(.conflict, "email-taken", "a user with the address \(email) exists already")
+        }
+        return user
+    }
+
+    /// A new key for `userID`; the secret is returned this once and never stored.
+    func createKey(for userID: String, name: String) async throws -> (APIKey, secret: String) {
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(name.count) else {
+            throw APIError.invalid(
+                "the key is not valid", details: [.init(pointer: "/name", message: "name the key in 1 to 100 characters")])
+        }
+        let secret = Self.keyPrefix + Self.randomToken()
+        let key = APIKey(
+            id: UUID().uuidString.lowercased(), userID: userID, name: name, prefix: String(secret.prefix(12)), hash: Self.hash(secret),
+            createdAt: clock())
+        try await store.insert(key)
+        return (key, secret)
+    }
+
+    /// With no user at all, makes the first admin: from `email`/`password` when given, else `admin@localhost` with a
+    /// one-time password that is logged this once.
+    func ensureFirstAdmin(email: String?, password: String?, logger: Logger) async throws {
+        guard try await store.userCount() == 0 else { return }
+        let address = email ?? "admin@localhost"
+        let secret = password ?? Self.randomToken()
+        _ = try await createUser(email: address, password: secret, role: .admin)
+        if password == nil {
+            logger.notice(
+                "first admin created; this password is shown once: sign in and create an API key",
+                metadata: ["email": "\(address)", "password": "\(secret)"])
+        } else {
+            logger.info("first admin created", metadata: ["email": "\(address)"])
+        }
+    }
+
+    static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func randomToken() -> String {
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
+            && !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
+    }
+}

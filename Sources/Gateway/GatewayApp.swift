@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import Messaging
+
+/// The parts of the Gateway, built once by `main` and by the tests.
+struct GatewayApp: Sendable {
+    let accounts: Accounts
+    let backend: Backend
+    let live: LiveEvents
+
+    init(accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), live: LiveEvents = LiveEvents()) {
+        self.accounts = accounts
+        self.backend = Backend(bus: bus, timeout: requestTimeout)
+        self.live = live
+    }
+
+    /// Every route: the API under `/api/v1`, each refusal in the API's error format.
+    func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        let api = router.group("api/v1").add(middleware: Authenticator(accounts: accounts))
+        AccountRoutes(accounts: accounts).add(to: api)
+        TemplateRoutes(backend: backend).add(to: api)
+        ProjectRoutes(backend: backend, accounts: accounts).add(to: api)
+        EventStreamRoute(backend: backend, live: live).add(to: api)
+        ApprovalRoutes(backend: backend).add(to: api)
+        return router
+    }
+}
+
+/// The Gateway as an application on `port` (0: any free one), for tests and tools that need no service host.
+func buildApplication(_ app: GatewayApp, host: String = "127.0.0.1", port: Int = 0) -> some ApplicationProtocol {
+    Application(router: app.router(), configuration: .init(address: .hostname(host, port: port), serverName: "Gateway"))
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+
+/// Finds the caller from `Authorization: Bearer <key>` or HTTP Basic (e-mail and password). A credential that is
+/// wrong is refused at once; none at all leaves the context anonymous for the routes that allow it.
+struct Authenticator: RouterMiddleware {
+    typealias Context = APIContext
+    let accounts: Accounts
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        var context = context
+        let parts = header.split(separator: " ", maxSplits: 1)
+        let scheme = parts.first?.lowercased() ?? ""
+        let value = parts.count == 2 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : ""
+        switch scheme {
+        case "bearer":
+            context.identity = try await accounts.identify(key: value)
+        case "basic":
+            if let data = Data(base64Encoded: value), let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":") {
+                context.identity = try await accounts.identify(
+                    email: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+            }
+        default:
+            break
+        }
+        guard context.identity != nil else {
+            throw APIError(
+                .unauthorized, "unauthenticated",
+                "the credentials in Authorization are not valid (a revoked or unknown key, or a wrong password)")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,14 @@
+import Contracts
+import Foundation
+import Messaging
+
+/// The services behind the Gateway, asked over request/reply as the calling user.
+struct Backend: Sendable {
+    let bus: any MessageBus
+    /// How long a service has to answer before the caller gets a 503.
+    var timeout: Duration = .seconds(10)
+
+    func ask<R: Request>(_ request: R, as identity: Identity?) async throws -> R.Reply {
+        try await bus.request(request, context: MessageContext(actor: identity?.actor), timeout: timeout)
+    }
+}

@@ -1,0 +1,194 @@
+import Contracts
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Gateway
+
+/// The REST API through its router, no socket: accounts and keys, isolation between users, idempotent create,
+/// pagination, and every kind of bad input answered with a clear 4xx in the API's error format.
+@Suite("Gateway API", .timeLimit(.minutes(2)))
+struct GatewayRouterTests {
+    let site = """
+        {"template": "website", "name": "Acme site", "params": {"company_name": "Acme Bakery", "industry": "bakery", \
+        "website_type": "business", "page_count": 3, "target_audience": "families nearby", \
+        "description": "A neighbourhood bakery that sells bread and cakes every day."}}
+        """
+
+    @Test func aKeyMadeWithThePasswordIsShownOnceAndWorksUntilRevoked() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        try await bed.test { client in
+            let anonymous = try await client.json(.get, "/api/v1/me")
+            #expect(anonymous.status == .unauthorized)
+            #expect(anonymous.body["error"]?["code"] == "unauthenticated")
+            #expect(anonymous.headers[.wwwAuthenticate] != nil)
+            let wrong = try await client.json(.get, "/api/v1/me", Credentials.basic(GatewayBed.adminEmail, "not the password"))
+            #expect(wrong.status == .unauthorized)
+
+            let key = try await client.adminKey()
+            #expect(key.hasPrefix("aiwf_") && key.count > 40)
+            let me = try await client.json(.get, "/api/v1/me", Credentials.bearer(key))
+            #expect(me.status == .ok)
+            #expect(me.body["email"] == .string(GatewayBed.adminEmail))
+            #expect(me.body["role"] == "admin")
+            let keys = try await client.json(.get, "/api/v1/keys", Credentials.bearer(key))
+            #expect(keys.body.arrayValue?.count == 1)
+            #expect(keys.body.arrayValue?.first?["key"] == nil, "the secret is shown only when the key is made")
+            let id = try #require(keys.body.arrayValue?.first?["id"]?.stringValue)
+            #expect(try await client.json(.delete, "/api/v1/keys/\(id)", Credentials.bearer(key)).status == .noContent)
+            #expect(try await client.json(.get, "/api/v1/me", Credentials.bearer(key)).status == .unauthorized)
+            #expect(try await client.json(.get, "/api/v1/me", Credentials.bearer("aiwf_made-up")).status == .unauthorized)
+        }
+    }
+
+    @Test func aUserSeesAndActsOnOnlyTheirOwnProjects() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        try await bed.test { [site] client in
+            let admin = Credentials.bearer(try await client.adminKey())
+            let ana = Credentials.bearer(try await client.user("ana@example.com", admin: admin))
+            let bo = Credentials.bearer(try await client.user("bo@example.com", admin: admin))
+            #expect(try await client.json(.get, "/api/v1/users", ana).status == .forbidden, "only admins list users")
+
+            let created = try await client.json(.post, "/api/v1/projects", ana, body: site)
+            #expect(created.status == .created, "\(created.body)")
+            #expect(created.body["state"] == "draft")
+            let id = try #require(created.body["id"]?.stringValue)
+
+            for path in ["", "/tasks", "/stage-runs", "/artifacts", "/usage", "/approvals", "/events?follow=false"] {
+                let seen = try await client.json(.get, "/api/v1/projects/\(id)\(path)", bo)
+                #expect(seen.status == .notFound, "bo reads \(path): \(seen.status)")
+            }
+            #expect(try await client.json(.post, "/api/v1/projects/\(id)/start", bo).status == .notFound)
+            #expect(try await client.json(.get, "/api/v1/projects", bo).body["projects"]?.arrayValue?.isEmpty == true)
+            #expect(try await client.json(.get, "/api/v1/projects", ana).body["projects"]?.arrayValue?.count == 1)
+            #expect(try await client.json(.get, "/api/v1/projects/\(id)", admin).status == .ok, "an admin sees every project")
+            #expect(try await client.json(.get, "/api/v1/projects?owner=x", ana).status == .forbidden)
+
+            let events = try await client.execute(uri: "/api/v1/projects/\(id)/events?follow=false", method: .get, headers: ana) {
+                ($0.headers[.contentType], String(buffer: $0.body))
+            }
+            #expect(events.0 == "text/event-stream")
+            #expect(events.1.hasPrefix("id: 1\nevent: project.created\ndata: {"), "\(events.1)")
+            let later = try await client.execute(
+                uri: "/api/v1/projects/\(id)/events?follow=false", method: .get, headers: ana.merging([.lastEventID: "1"])
+            ) { String(buffer: $0.body) }
+            #expect(later.isEmpty, "nothing after the last event seen")
+            let cancelled = try await client.json(.post, "/api/v1/projects/\(id)/cancel", ana)
+            #expect(cancelled.status == .ok)
+            #expect(cancelled.body["state"] == "failed")
+            let again = try await client.json(.post, "/api/v1/projects/\(id)/start", ana)
+            #expect(again.status == .conflict, "a command in the wrong state: \(again.body)")
+        }
+    }
+
+    @Test func theSameIdempotencyKeyGivesTheSameProjectAndADifferentBodyIsAConflict() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        try await bed.test { [site] client in
+            let ana = Credentials.bearer(try await client.user("ana@example.com", admin: Credentials.bearer(try await client.adminKey())))
+            let keyed = ana.merging([.idempotencyKey: "order-17"])
+            let first = try await client.json(.post, "/api/v1/projects", keyed, body: site)
+            let second = try await client.json(.post, "/api/v1/projects", keyed, body: site)
+            #expect(first.status == .created)
+            #expect(second.status == .ok)
+            #expect(second.headers[.idempotentReplayed] == "true")
+            #expect(first.body["id"] == second.body["id"])
+            let other = try await client.json(
+                .post, "/api/v1/projects", keyed, body: site.replacingOccurrences(of: "Acme site", with: "Other"))
+            #expect(other.status == .conflict)
+            #expect(other.body["error"]?["code"] == "idempotency-key-reused")
+            #expect(try await client.json(.get, "/api/v1/projects", ana).body["projects"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func listsArePagedByCursorWithNothingSeenTwice() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        try await bed.test { [site] client in
+            let ana = Credentials.bearer(try await client.user("ana@example.com", admin: Credentials.bearer(try await client.adminKey())))
+            for _ in 0..<5 { try await client.json(.post, "/api/v1/projects", ana, body: site) }
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.json(.get, "/api/v1/projects?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), ana)
+                #expect(page.status == .ok)
+                seen += page.body["projects"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+                cursor = page.body["next"]?.stringValue
+            } while cursor != nil && seen.count < 10
+            #expect(seen.count == 5)
+            #expect(Set(seen).count == 5)
+        }
+    }
+
+    @Test func badInputIsAClearClientErrorNamingWhatToFix() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        try await bed.test { [site] client in
+            let ana = Credentials.bearer(try await client.user("ana@example.com", admin: Credentials.bearer(try await client.adminKey())))
+            let malformed = try await client.json(.post, "/api/v1/projects", ana, body: #"{"template": "#)
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.body["error"]?["code"] == "bad-request")
+
+            let typo = try await client.json(.post, "/api/v1/projects", ana, body: #"{"template": "website", "nmae": "x"}"#)
+            #expect(typo.status == .unprocessableContent)
+            #expect(typo.body["error"]?["details"]?.arrayValue?.first?["pointer"] == "/nmae")
+
+            let wrongType = try await client.json(.post, "/api/v1/projects", ana, body: #"{"template": "website", "name": 5}"#)
+            #expect(wrongType.status == .unprocessableContent)
+            #expect(wrongType.body["error"]?["details"]?.arrayValue?.first?["pointer"] == "/name")
+
+            let unknown = try await client.json(
+                .post, "/api/v1/projects", ana, body: site.replacingOccurrences(of: "\"website\"", with: "\"nope\""))
+            #expect(unknown.status == .notFound)
+
+            let params = try await client.json(
+                .post, "/api/v1/projects", ana, body: #"{"template": "website", "name": "x", "params": {"company_name": 7}}"#)
+            #expect(params.status == .unprocessableContent)
+            #expect(params.body["error"]?["message"]?.stringValue?.contains("params/company_name") == true, "\(params.body)")
+
+            let huge = String(repeating: "a", count: 1_100_000)
+            let tooLarge = try await client.json(.post, "/api/v1/projects", ana, body: #"{"template": "\#(huge)"}"#)
+            #expect(tooLarge.status == .contentTooLarge)
+
+            let route = try await client.json(.get, "/api/v1/nothing-here", ana)
+            #expect(route.status == .notFound)
+            #expect(route.body["error"]?["code"] == "not-found")
+
+            let id = try #require(try await client.json(.post, "/api/v1/projects", ana, body: site).body["id"]?.stringValue)
+            let lastEvent = try await client.json(
+                .get, "/api/v1/projects/\(id)/events", ana.merging([.lastEventID: "99999999999999999999999"]))
+            #expect(lastEvent.status == .badRequest)
+            #expect(try await client.json(.get, "/api/v1/projects?state=sleeping", ana).status == .badRequest)
+            #expect(try await client.json(.get, "/api/v1/projects?limit=0", ana).status == .badRequest)
+            #expect(try await client.json(.post, "/api/v1/projects/\(id)/restart", ana).status == .unprocessableContent)
+        }
+    }
+
+    @Test func templatesAreListedReadAndCheckedWithLineAndField() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        try await bed.test { client in
+            let ana = Credentials.bearer(try await client.user("ana@example.com", admin: Credentials.bearer(try await client.adminKey())))
+            let list = try await client.json(.get, "/api/v1/templates", ana)
+            #expect(list.body.arrayValue?.compactMap { $0["code"]?.stringValue }.contains("website") == true)
+            #expect(try await client.json(.get, "/api/v1/templates/website", ana).status == .ok)
+            #expect(try await client.json(.get, "/api/v1/templates/website?version=x", ana).status == .badRequest)
+            let broken = try await client.execute(
+                uri: "/api/v1/templates", method: .post, headers: ana, body: ByteBuffer(string: "code: x\nname: X\nstages: []\n")
+            ) { ($0.status, try? JSONValue.parse(Data(buffer: $0.body))) }
+            #expect(broken.0 == .unprocessableContent)
+            #expect(broken.1?["error"]?["details"]?.arrayValue?.isEmpty == false, "\(String(describing: broken.1))")
+        }
+    }
+}
+
+extension HTTPFields {
+    func merging(_ other: HTTPFields) -> HTTPFields {
+        var fields = self
+        for field in other { fields[field.name] = field.value }
+        return fields
+    }
+}
