@@ -11,63 +11,33 @@ import Testing
 /// a developer would: every built-in workflow from create to done, its approvals decided through ApprovalService.
 @Suite("End to end on RabbitMQ", .serialized, .timeLimit(.minutes(6)))
 struct EndToEndTests {
-    final class System {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-e2e-\(UUID().uuidString.prefix(8))")
-        let virtualHost = "aiwf-e2e-\(UUID().uuidString.prefix(8))"
-        let url: String
-        var services: [String: ServiceProcess] = [:]
-        var ports: [String: Int] = [:]
-
-        init() throws {
-            url = try BrokerControl.makeVirtualHost(virtualHost)
+    /// Runs the CLI as `ana`; returns what it printed.
+    static func cli(_ system: TestSystem, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = try ServiceProcess.binary("aiwf")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": system.url, "AIWF_USER": "ana"]) { $1 }
+        let output = Pipe()
+        let errors = system.folder.appendingPathComponent("cli-errors.txt")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        if process.terminationStatus != 0 {
+            let said = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            throw CLIFailure(description: "aiwf \(arguments.joined(separator: " ")): \(text)\(said)")
         }
-
-        func start(_ name: String, _ extra: [String] = []) async throws {
-            let port = ServiceProcess.freePort()
-            let service = try ServiceProcess(
-                name, arguments: ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path] + extra,
-                environment: ["AIWF_AMQP_URL": url], folder: folder)
-            services[name] = service
-            ports[name] = port
-            #expect(await service.waitUntilReady(port: port), "\(name) not ready: \(service.logText.suffix(800))")
-        }
-
-        /// Runs the CLI as `ana`; returns what it printed.
-        func cli(_ arguments: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = try ServiceProcess.binary("aiwf")
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": url, "AIWF_USER": "ana"]) { $1 }
-            let output = Pipe()
-            let errors = folder.appendingPathComponent("cli-errors.txt")
-            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-            process.standardOutput = output
-            process.standardError = try FileHandle(forWritingTo: errors)
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let text = String(decoding: data, as: UTF8.self)
-            if process.terminationStatus != 0 {
-                let said = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-                throw CLIFailure(description: "aiwf \(arguments.joined(separator: " ")): \(text)\(said)")
-            }
-            return text
-        }
-
-        func stop() {
-            services.values.forEach { $0.kill() }
-            BrokerControl.deleteVirtualHost(virtualHost)
-            try? FileManager.default.removeItem(at: folder)
-        }
+        return text
     }
 
     /// The four services the engine needs, on a virtual host of their own.
-    static func startSystem() async throws -> System {
-        let system = try System()
-        try await system.start("TemplateService", ["--workflows-dir", repository.appendingPathComponent("Workflows").path])
-        try await system.start("StageService")
-        try await system.start("ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
-        try await system.start("ApprovalService")
+    static func startSystem() async throws -> TestSystem {
+        let system = try TestSystem(repository: repository)
+        let problems = try await system.startEngine()
+        #expect(problems.isEmpty, "\(problems)")
         return system
     }
 
@@ -82,7 +52,8 @@ struct EndToEndTests {
         let context = MessageContext(actor: owner)
         let arguments = websiteParams.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
         let id =
-            try system.cli(["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(String.init)
+            try Self.cli(system, ["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(
+                String.init)
             ?? ""
         var killed = false
         let deadline = ContinuousClock.now + .seconds(120)
@@ -92,12 +63,12 @@ struct EndToEndTests {
             if project.state == .approvalPending,
                 try await !bus.request(ListPendingApprovals(userID: "ana", projectID: id), context: context).isEmpty
             {
-                _ = try system.cli(["approve", id])
+                _ = try Self.cli(system, ["approve", id])
                 if !killed {
                     // The design is approved: the decision is on its way and the pages are about to be written.
-                    system.services["StageService"]?.kill()
+                    system.kill("StageService")
                     killed = true
-                    try await system.start("StageService")
+                    #expect(try await system.start("StageService").0)
                 }
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -130,7 +101,8 @@ struct EndToEndTests {
             var generator = InstanceGenerator(facts: [], topic: "a family bakery")
             let params = generator.instance(of: template.definition["params_schema"] ?? [:], name: code).objectValue ?? [:]
             let arguments = params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
-            let id = try system.cli(["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first ?? ""
+            let id =
+                try Self.cli(system, ["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first ?? ""
             var changesRequested = false
             var decisions = 0
             let deadline = ContinuousClock.now + .seconds(90)
@@ -141,10 +113,10 @@ struct EndToEndTests {
                     try await !bus.request(ListPendingApprovals(userID: "ana", projectID: project.id), context: context).isEmpty
                 {
                     if code == "website", project.stage == "content_review", !changesRequested {
-                        _ = try system.cli(["request-changes", project.id, "--feedback", "Mention the sourdough"])
+                        _ = try Self.cli(system, ["request-changes", project.id, "--feedback", "Mention the sourdough"])
                         changesRequested = true
                     } else {
-                        _ = try system.cli(["approve", project.id])
+                        _ = try Self.cli(system, ["approve", project.id])
                     }
                     decisions += 1
                 }
@@ -157,7 +129,7 @@ struct EndToEndTests {
                 #expect(changesRequested)
                 #expect(detail.stageRuns.filter { $0.stage == "page_content" }.count == 2, "the pages were written again after the request")
             }
-            let status = try system.cli(["status", String(id)])
+            let status = try Self.cli(system, ["status", String(id)])
             #expect(status.contains("done  100%"), "\(status)")
         }
     }

@@ -114,6 +114,13 @@ final class EngineBed: Sendable {
                         try await Task.sleep(for: .milliseconds(2))
                     }
                     answer = .content(pieces.joined())
+                    // ProviderGateway ends the stream with the result itself.
+                    try await bus.publish(
+                        try .direct(
+                            ContentGenerated(
+                                requestID: request.requestID, content: pieces.joined(), tokensIn: 10, tokensOut: 1, cost: 0.001,
+                                provider: "local", model: "local-writer", latencyMilliseconds: 1, attempts: 1), to: queue,
+                            context: MessageContext()))
                 }
                 switch answer {
                 case .content(let text):

@@ -138,6 +138,8 @@ struct EngineTests {
         #expect(pieces.allSatisfy { $0.projectID == project.id && $0.ownerID == owner.userID })
         let events = try await bed.engine.events(GetProjectEvents(projectID: project.id, after: 0, limit: 500), actor: owner)
         #expect(events.filter { $0.kind == "task.streaming" && $0.taskID == task.id }.count == 1)
+        let deadLetters = try await bed.bus.messageCount(queue: StageService.chunksQueue + ".dead")
+        #expect(deadLetters == 0, "the result that ends a stream is taken, not dead-lettered")
     }
 
     @Test func aRetryableFailureWaitsItsBackoffOnTheClockAndAFinalOneFailsTheProjectUntilRetried() async throws {

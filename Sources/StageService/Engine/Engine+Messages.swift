@@ -44,6 +44,8 @@ extension Engine {
     /// A piece of an answer as it is written: passed on to live views at once; the first piece of a generation
     /// also marks its task `processing` (once, through the inbox).
     func handleChunk(_ message: IncomingMessage, at time: Date? = nil) async throws {
+        // ProviderGateway ends a stream with the result itself, which comes on the results queue as well.
+        guard message.header.type != ContentGenerated.type, message.header.type != GenerationFailed.type else { return }
         let now = time ?? clock()
         let chunk = try message.decode(GenerationChunk.self).payload
         let settings = self.settings

@@ -1,0 +1,129 @@
+import AsyncHTTPClient
+import Contracts
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ServiceTestSupport
+import Testing
+
+/// The whole system as separate processes on RabbitMQ, used only through the Gateway's HTTP API with an API key:
+/// a website project from create to done, followed on its event stream, its approvals decided over the API.
+@Suite("Gateway end to end", .serialized, .timeLimit(.minutes(6)))
+struct GatewayEndToEndTests {
+    /// A client of the API with one key.
+    struct API {
+        let base: String
+        var authorization: String
+
+        func call(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> (status: Int, body: JSONValue) {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = method
+            request.headers.add(name: "Authorization", value: authorization)
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: body))
+            }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+            let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
+            return (Int(response.status.code), (try? JSONValue.parse(data)) ?? .null)
+        }
+
+        /// Reads the project's event stream from `after` until `stop` says so (or `timeout`); the connection is then
+        /// dropped. Returns the sequence numbers and kinds read, and how many task text pieces came.
+        func events(_ project: String, after: Int?, timeout: Duration = .seconds(60), stop: @escaping ([(Int, String)]) -> Bool)
+            async throws -> (events: [(Int, String)], texts: Int)
+        {
+            var request = HTTPClientRequest(url: base + "/api/v1/projects/\(project)/events")
+            request.headers.add(name: "Authorization", value: authorization)
+            if let after { request.headers.add(name: "Last-Event-ID", value: String(after)) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(90))
+            #expect(response.status.code == 200)
+            var events: [(Int, String)] = []
+            var texts = 0
+            var pending = ""
+            let deadline = ContinuousClock.now + timeout
+            for try await chunk in response.body {
+                pending += String(buffer: chunk)
+                while let end = pending.range(of: "\n\n") {
+                    let frame = pending[..<end.lowerBound]
+                    pending = String(pending[end.upperBound...])
+                    let fields = Dictionary(
+                        frame.split(separator: "\n").compactMap { line -> (String, String)? in
+                            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { return nil }
+                            return (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+                        }, uniquingKeysWith: { $1 })
+                    if fields["event"] == "task.text" { texts += 1 }
+                    if let id = fields["id"].flatMap(Int.init), let kind = fields["event"] { events.append((id, kind)) }
+                }
+                if stop(events) || ContinuousClock.now > deadline { break }
+            }
+            return (events, texts)
+        }
+    }
+
+    @Test func aWebsiteProjectRunsToDoneThroughTheAPIFollowedOnItsEventStream() async throws {
+        let system = try TestSystem(repository: repository)
+        defer { system.stop() }
+        let problems = try await system.startEngine()
+        #expect(problems.isEmpty, "\(problems)")
+        let (ready, problem) = try await system.start(
+            "Gateway", environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": "a long admin password"])
+        #expect(ready, "\(problem)")
+        let base = "http://127.0.0.1:\(system.ports["Gateway"] ?? 0)"
+        let basic = "Basic " + Data("admin@example.com:a long admin password".utf8).base64EncodedString()
+        let made = try await API(base: base, authorization: basic).call(.POST, "/api/v1/keys", body: #"{"name": "e2e"}"#)
+        #expect(made.status == 201)
+        let api = API(base: base, authorization: "Bearer " + (made.body["key"]?.stringValue ?? ""))
+
+        let params = """
+            {"company_name": "Acme Bakery", "industry": "bakery", "website_type": "business", "page_count": 3, \
+            "target_audience": "families nearby", "description": "A neighbourhood bakery that sells bread and cakes every day."}
+            """
+        let created = try await api.call(
+            .POST, "/api/v1/projects", body: #"{"template": "website", "name": "Acme", "start": true, "params": \#(params)}"#)
+        #expect(created.status == 201, "\(created.body)")
+        let id = try #require(created.body["id"]?.stringValue)
+
+        // The stream up to the design approval, dropped there and taken up again from the last id seen.
+        let first = try await api.events(id, after: nil) { events in events.contains { $0.1 == "approval.requested" } }
+        #expect(first.events.contains { $0.1 == "approval.requested" }, "\(first.events.map(\.1))")
+        #expect(first.texts > 0, "task text streamed as it was written")
+        let last = first.events.last?.0 ?? 0
+
+        var decided = 0
+        var changesRequested = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let state = try await api.call(.GET, "/api/v1/projects/\(id)").body["project"]?["state"]
+            if state == "done" || state == "failed" { break }
+            let pending = try await api.call(.GET, "/api/v1/approvals").body.arrayValue ?? []
+            guard let approval = pending.first(where: { $0["projectID"]?.stringValue == id }), let approvalID = approval["id"]?.stringValue
+            else {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            let hash = approval["contentHash"]?.stringValue ?? ""
+            let items = approval["items"]?.arrayValue ?? []
+            var body = #"{"decision": "approve", "content_hash": "\#(hash)"}"#
+            if approval["stage"] == "content_review", !changesRequested, let firstItem = items.first?["id"]?.stringValue {
+                let rest = items.dropFirst().compactMap { $0["id"]?.stringValue }.map { #"{"itemID": "\#($0)", "decision": "approve"}"# }
+                let decisions = [#"{"itemID": "\#(firstItem)", "decision": "request_changes", "feedback": "Mention the sourdough"}"#] + rest
+                body = #"{"decision": "request_changes", "content_hash": "\#(hash)", "items": [\#(decisions.joined(separator: ", "))]}"#
+                changesRequested = true
+            }
+            let decision = try await api.call(.POST, "/api/v1/approvals/\(approvalID)/decision", body: body)
+            #expect(decision.status == 200, "\(decision.body)")
+            decided += 1
+        }
+        let detail = try await api.call(.GET, "/api/v1/projects/\(id)").body
+        #expect(detail["project"]?["state"] == "done", "\(detail["project"] ?? .null)")
+        #expect(changesRequested && decided >= 3)
+        let pages = detail["tasks"]?.arrayValue?.filter { $0["stage"] == "page_content" } ?? []
+        #expect(pages.contains { $0["feedback"]?.stringValue == "Mention the sourdough" }, "the page asked about was written again")
+
+        let rest = try await api.events(id, after: last) { events in events.contains { $0.1 == "project.completed" } }
+        let sequences = first.events.map(\.0) + rest.events.map(\.0)
+        #expect(sequences == Array(1...(sequences.last ?? 0)), "every event once, in order, across the reconnect")
+        #expect(try await api.call(.GET, "/api/v1/projects/\(id)/usage").body["lines"]?.arrayValue?.isEmpty == false)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// aiwf's services as separate processes on a virtual host of their own, each with its own data folder and HTTP
+/// port; stopped (killed) and cleaned up by `stop()`.
+public final class TestSystem: @unchecked Sendable {
+    public let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-e2e-\(UUID().uuidString.prefix(8))")
+    public let virtualHost = "aiwf-e2e-\(UUID().uuidString.prefix(8))"
+    /// The broker URL of the virtual host.
+    public let url: String
+    public private(set) var services: [String: ServiceProcess] = [:]
+    public private(set) var ports: [String: Int] = [:]
+    /// The repository, for the workflows and providers.yaml.
+    public let repository: URL
+
+    public init(repository: URL) throws {
+        self.repository = repository
+        url = try BrokerControl.makeVirtualHost(virtualHost)
+    }
+
+    /// Starts `name` and waits until it is ready; false (with its log) when it is not.
+    @discardableResult
+    public func start(_ name: String, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> (Bool, String) {
+        let port = ServiceProcess.freePort()
+        let service = try ServiceProcess(
+            name, arguments: ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path] + extra,
+            environment: ["AIWF_AMQP_URL": url].merging(environment) { $1 }, folder: folder)
+        services[name] = service
+        ports[name] = port
+        let ready = await service.waitUntilReady(port: port)
+        return (ready, ready ? "" : "\(name) not ready: \(service.logText.suffix(800))")
+    }
+
+    /// The four services the engine needs.
+    public func startEngine() async throws -> [String] {
+        var problems: [String] = []
+        for (name, extra) in [
+            ("TemplateService", ["--workflows-dir", repository.appendingPathComponent("Workflows").path]), ("StageService", []),
+            ("ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path]), ("ApprovalService", []),
+        ] {
+            let (ready, problem) = try await start(name, extra)
+            if !ready { problems.append(problem) }
+        }
+        return problems
+    }
+
+    public func kill(_ name: String) {
+        services[name]?.kill()
+    }
+
+    public func stop() {
+        services.values.forEach { $0.kill() }
+        BrokerControl.deleteVirtualHost(virtualHost)
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
