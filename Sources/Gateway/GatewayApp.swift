@@ -18,6 +18,7 @@ struct GatewayApp: Sendable {
     func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: APIErrorMiddleware())
+        DocsRoutes().add(to: router)
         let api = router.group("api/v1").add(middleware: Authenticator(accounts: accounts))
         AccountRoutes(accounts: accounts).add(to: api)
         TemplateRoutes(backend: backend).add(to: api)

@@ -104,11 +104,11 @@ struct GatewayEndToEndTests {
             }
             let hash = approval["contentHash"]?.stringValue ?? ""
             let items = approval["items"]?.arrayValue ?? []
-            var body = #"{"decision": "approve", "content_hash": "\#(hash)"}"#
+            var body = #"{"decision": "approve", "contentHash": "\#(hash)"}"#
             if approval["stage"] == "content_review", !changesRequested, let firstItem = items.first?["id"]?.stringValue {
                 let rest = items.dropFirst().compactMap { $0["id"]?.stringValue }.map { #"{"itemID": "\#($0)", "decision": "approve"}"# }
                 let decisions = [#"{"itemID": "\#(firstItem)", "decision": "request_changes", "feedback": "Mention the sourdough"}"#] + rest
-                body = #"{"decision": "request_changes", "content_hash": "\#(hash)", "items": [\#(decisions.joined(separator: ", "))]}"#
+                body = #"{"decision": "request_changes", "contentHash": "\#(hash)", "items": [\#(decisions.joined(separator: ", "))]}"#
                 changesRequested = true
             }
             let decision = try await api.call(.POST, "/api/v1/approvals/\(approvalID)/decision", body: body)

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import Yams
 
 @testable import Gateway
 
@@ -190,5 +191,33 @@ extension HTTPFields {
         var fields = self
         for field in other { fields[field.name] = field.value }
         return fields
+    }
+}
+
+/// The served OpenAPI document and the router agree: every route is described, and nothing else is.
+@Suite("OpenAPI document")
+struct OpenAPIDocumentTests {
+    @Test func theDocumentDescribesEveryRouteOfTheRouterAndNoOther() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        let routes = Set(
+            bed.app.router().routes.map { route in
+                let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+                return "\(route.method.rawValue) /" + path.joined(separator: "/")
+            }
+        ).subtracting(["GET /api/v1/openapi.yaml", "GET /api/docs"])
+        let served = try await bed.test { client in
+            try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { String(buffer: $0.body) }
+        }
+        let document = try #require(try Yams.load(yaml: served) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let described = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+        #expect(routes.subtracting(described).sorted() == [], "routes the document does not describe")
+        #expect(described.subtracting(routes).sorted() == [], "operations the router does not have")
+        let page = try await bed.test { client in
+            try await client.execute(uri: "/api/docs", method: .get) { String(buffer: $0.body) }
+        }
+        #expect(page.contains("createProject") && page.contains("/api/v1/projects/{id}/events"))
     }
 }

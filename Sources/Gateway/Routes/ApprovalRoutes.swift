@@ -8,18 +8,12 @@ struct ApprovalRoutes {
     let backend: Backend
 
     struct DecideBody: APIBody {
-        static let fields: Set<String> = ["decision", "content_hash", "feedback", "reason", "items"]
+        static let fields: Set<String> = ["decision", "contentHash", "feedback", "reason", "items"]
         var decision: ApprovalDecision
         var contentHash: String
         var feedback: String?
         var reason: String?
         var items: [ItemDecision]?
-
-        enum CodingKeys: String, CodingKey {
-            case decision
-            case contentHash = "content_hash"
-            case feedback, reason, items
-        }
     }
 
     func add(to group: RouterGroup<APIContext>) {

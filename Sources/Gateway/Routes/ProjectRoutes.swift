@@ -20,16 +20,10 @@ struct ProjectRoutes {
     }
 
     struct ChangeBody: APIBody {
-        static let fields: Set<String> = ["stage", "task_id", "budget"]
+        static let fields: Set<String> = ["stage", "taskID", "budget"]
         var stage: String?
         var taskID: String?
         var budget: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case stage
-            case taskID = "task_id"
-            case budget
-        }
     }
 
     /// What a project cost, by stage and model.
