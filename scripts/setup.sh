@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what aiwf needs on Debian 12 and is missing: RabbitMQ, librabbitmq, SQLite and libcurl headers,
-# pkg-config, bubblewrap (the sandbox of cli_loop commands); with --tests also what the tests use (an SMTP sink). Checks that a Swift 6 toolchain is on the PATH.
+# pkg-config, bubblewrap (the sandbox of cli_loop commands); with --tests also what the tests use (an SMTP sink, the openai and anthropic Python clients). Checks that a Swift 6 toolchain is on the PATH.
 # Safe to run again; it installs nothing that is present.
 set -euo pipefail
 
@@ -29,4 +29,11 @@ version=$(swift --version 2>&1 | sed -n 's/.*Swift version \([0-9]*\)\..*/\1/p' 
 if [ "${version:-0}" -lt 6 ]; then
     echo "aiwf: Swift 6 or newer is needed; found: $(swift --version 2>&1 | head -1)" >&2
     exit 1
+fi
+
+# The tests drive the Gateway with the official OpenAI and Anthropic client libraries, unchanged.
+if [ "${1:-}" = "--tests" ] && ! python3 -c "import openai, anthropic" 2>/dev/null; then
+    echo "aiwf: installing the openai and anthropic Python clients (for the tests)"
+    python3 -m pip install --quiet --disable-pip-version-check openai==3.57.0 anthropic==2.15.0 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages openai==3.57.0 anthropic==2.15.0
 fi

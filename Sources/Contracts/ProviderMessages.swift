@@ -183,3 +183,28 @@ public struct ModelPrices: Codable, Sendable, Equatable {
         return (input * inputPerMillion + Double(maxTokens) * outputPerMillion) / 1_000_000
     }
 }
+
+/// A generation someone waits for over HTTP (the OpenAI- and Anthropic-compatible endpoints): transient, on the
+/// provider's interactive lane, answered over request/reply, under the same global limits, retries and fallbacks
+/// as the durable path. With `streamTo` the text goes to that queue as it is written, ended by the result.
+public struct CompleteNow: Request {
+    public typealias Reply = GenerationAnswer
+    public static let type = "provider.complete.v1"
+    public var routingKey: String { generate.provider.map { Self.routingKey(provider: $0) } ?? Self.type }
+    public static func routingKey(provider: String) -> String { "\(type).\(provider)" }
+
+    public var generate: GenerateContent
+
+    public init(_ generate: GenerateContent) { self.generate = generate }
+}
+
+/// The answer to ``CompleteNow``: exactly one of the two.
+public struct GenerationAnswer: Codable, Sendable {
+    public var generated: ContentGenerated?
+    public var failed: GenerationFailed?
+
+    public init(generated: ContentGenerated? = nil, failed: GenerationFailed? = nil) {
+        self.generated = generated
+        self.failed = failed
+    }
+}

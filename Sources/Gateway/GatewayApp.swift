@@ -25,6 +25,14 @@ struct GatewayApp: Sendable {
         ProjectRoutes(backend: backend, accounts: accounts).add(to: api)
         EventStreamRoute(backend: backend, live: live).add(to: api)
         ApprovalRoutes(backend: backend).add(to: api)
+        // The OpenAI- and Anthropic-compatible endpoints: a wrong key is answered in their error shapes.
+        let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts))
+        let interactive = Interactive(backend: backend, live: live, accounts: accounts)
+        let openAI = OpenAIRoutes(interactive: interactive)
+        let anthropic = AnthropicRoutes(interactive: interactive)
+        openAI.add(to: compat)
+        anthropic.add(to: compat)
+        CompatModelsRoute(openAI: openAI, anthropic: anthropic).add(to: compat)
         return router
     }
 }

@@ -62,6 +62,52 @@ struct ProviderGateway: Sendable {
             return topology + .workQueue(Self.laneQueue(name), bindings: bindings)
         } + limitPlans.values.sorted { $0.provider < $1.provider }.map(\.topology).reduce(Topology(), +)
             + .workQueue(Self.requestsQueue, kind: .classic, bindings: [(Exchange.commands, GetPriceList.type)])
+            + configuration.providers.keys.sorted().reduce(Topology()) { topology, name in topology + interactiveTopology(name) }
+    }
+
+    /// The queue of a provider's interactive lane: transient, as its requester waits and asks again if it must.
+    static func interactiveQueue(_ provider: String) -> String { "provider.interactive.\(provider)" }
+
+    private func interactiveTopology(_ name: String) -> Topology {
+        var queue = QueueSpec(name: Self.interactiveQueue(name), kind: .classic)
+        queue.durable = false
+        var keys = [CompleteNow.routingKey(provider: name)]
+        if name == configuration.defaultProvider { keys.append(CompleteNow.type) }
+        return Topology(
+            queues: [queue], bindings: keys.map { BindingSpec(queue: queue.name, exchange: Exchange.commands, routingKey: $0) })
+    }
+
+    /// Serves one provider's interactive lane: the answer goes straight back to the waiting requester (no ledger: a
+    /// request that is lost is asked again by the person waiting for it).
+    func serveInteractive(_ provider: String) async throws {
+        let concurrency = configuration.providers[provider]?.limits.maxConcurrency ?? 1
+        var handlers = RequestHandlers()
+        handlers.on(CompleteNow.self) { envelope, _ in
+            var request = envelope.payload.generate
+            request.provider = request.provider ?? provider
+            if let problem = await check.problem(with: request) {
+                return GenerationAnswer(
+                    failed: GenerationFailed(
+                        requestID: request.requestID, kind: "bad_request", message: problem, retryable: false, attempts: 0))
+            }
+            let context = MessageContext(correlationID: envelope.correlationID, idempotencyKey: request.requestID)
+            let streamer = request.streamTo.map {
+                ChunkStreamer(bus: bus, requestID: request.requestID, queue: $0, context: context, logger: logger)
+            }
+            var onText: Generator.AttemptTextSink?
+            if let streamer { onText = { attempt, text in await streamer.add(attempt: attempt, text: text) } }
+            metrics[provider]?.inFlight.increment()
+            let outcome = await generator.generate(request, onText: onText)
+            metrics[provider]?.inFlight.decrement()
+            if let streamer { await streamer.finish(with: try outcome.message(context: context)) }
+            switch outcome {
+            case .generated(let event): return GenerationAnswer(generated: event)
+            case .failed(let event): return GenerationAnswer(failed: event)
+            }
+        }
+        try await bus.serve(
+            handlers, queue: Self.interactiveQueue(provider),
+            options: ConsumeOptions(prefetch: UInt16(concurrency), concurrency: concurrency))
     }
 
     /// Queries any replica answers (the price list); classic and transient work, as a lost query is asked again.

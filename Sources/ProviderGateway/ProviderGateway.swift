@@ -63,6 +63,9 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
                 },
             ]
                 + providers.providers.keys.sorted().map { name in host.consumer("lane-\(name)") { try await gateway.serveLane(name) } }
+                + providers.providers.keys.sorted().map { name in
+                    host.consumer("interactive-\(name)") { try await gateway.serveInteractive(name) }
+                }
                 + pacers
         )
     }

@@ -61,6 +61,40 @@ struct GatewayEndToEndTests {
         }
     }
 
+    /// The Gateway in front of ProviderGateway (local provider), with an admin's key.
+    static func startCompatSystem() async throws -> (TestSystem, String, String) {
+        let system = try TestSystem(repository: repository)
+        let (providerReady, providerProblem) = try await system.start(
+            "ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
+        #expect(providerReady, "\(providerProblem)")
+        let (ready, problem) = try await system.start(
+            "Gateway", environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": "a long admin password"])
+        #expect(ready, "\(problem)")
+        let base = "http://127.0.0.1:\(system.ports["Gateway"] ?? 0)"
+        let basic = "Basic " + Data("admin@example.com:a long admin password".utf8).base64EncodedString()
+        let made = try await API(base: base, authorization: basic).call(.POST, "/api/v1/keys", body: #"{"name": "sdk"}"#)
+        return (system, base, made.body["key"]?.stringValue ?? "")
+    }
+
+    @Test func theOfficialOpenAIAndAnthropicClientsWorkAgainstTheGateway() async throws {
+        let (system, base, key) = try await Self.startCompatSystem()
+        defer { system.stop() }
+        let script = repository.appendingPathComponent("Tests/GatewayTests/Scripts/sdk_check.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, base, key]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("all checks passed"), "\(text)")
+        let keys = try await API(base: base, authorization: "Bearer \(key)").call(.GET, "/api/v1/keys").body
+        #expect((keys.arrayValue?.first?["requests"]?.numberValue ?? 0) >= 4, "usage counted on the key: \(keys)")
+    }
+
     @Test func aWebsiteProjectRunsToDoneThroughTheAPIFollowedOnItsEventStream() async throws {
         let system = try TestSystem(repository: repository)
         defer { system.stop() }

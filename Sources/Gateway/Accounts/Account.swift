@@ -27,6 +27,11 @@ struct APIKey: Codable, Sendable, Equatable {
     var createdAt: Date
     var lastUsedAt: Date?
     var revokedAt: Date?
+    /// What the OpenAI- and Anthropic-compatible endpoints generated with the key.
+    var requests = 0
+    var tokensIn = 0
+    var tokensOut = 0
+    var cost = 0.0
 }
 
 /// Who is calling, as the routes see it.

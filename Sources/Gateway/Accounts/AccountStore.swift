@@ -17,6 +17,9 @@ protocol AccountStore: Sendable {
     /// Whether a live key of `userID` was revoked.
     func revokeKey(_ id: String, of userID: String, at now: Date) async throws -> Bool
 
+    /// Counts one answered generation on a key.
+    func recordUsage(keyID: String, tokensIn: Int, tokensOut: Int, cost: Double) async throws
+
     /// Claims `key` for `bodyHash`; returns what it was first used for when it was claimed before.
     func claimIdempotencyKey(_ key: String, userID: String, bodyHash: String, at now: Date) async throws -> IdempotencyRecord?
     /// Records the project the first request made.

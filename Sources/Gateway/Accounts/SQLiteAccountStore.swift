@@ -33,6 +33,23 @@ struct SQLiteAccountStore: AccountStore {
                 table.primaryKey(["userID", "key"])
             }
         }
+        migrator.registerMigration("gateway-v2-key-usage") { db in
+            try db.alter(table: "apiKey") { table in
+                table.add(column: "requests", .integer).notNull().defaults(to: 0)
+                table.add(column: "tokensIn", .integer).notNull().defaults(to: 0)
+                table.add(column: "tokensOut", .integer).notNull().defaults(to: 0)
+                table.add(column: "cost", .double).notNull().defaults(to: 0)
+            }
+        }
+    }
+
+    func recordUsage(keyID: String, tokensIn: Int, tokensOut: Int, cost: Double) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql:
+                    "UPDATE apiKey SET requests = requests + 1, tokensIn = tokensIn + ?, tokensOut = tokensOut + ?, cost = cost + ? WHERE id = ?",
+                arguments: [tokensIn, tokensOut, cost, keyID])
+        }
     }
 
     func userCount() async throws -> Int {

@@ -401,6 +401,10 @@ enum OpenAPIDocument {
                 createdAt: {type: string, format: date-time}
                 lastUsedAt: {type: [string, "null"], format: date-time}
                 revokedAt: {type: [string, "null"], format: date-time}
+                requests: {type: integer, description: generations through /v1/chat/completions and /v1/messages}
+                tokensIn: {type: integer}
+                tokensOut: {type: integer}
+                cost: {type: number}
                 key: {type: string, description: the secret; only when the key is made}
             TemplateSummary:
               type: object

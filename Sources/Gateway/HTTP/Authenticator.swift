@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Finds the caller from `Authorization: Bearer <key>` or HTTP Basic (e-mail and password). A credential that is
@@ -8,7 +9,10 @@ struct Authenticator: RouterMiddleware {
     let accounts: Accounts
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        // The Anthropic clients send their key as `x-api-key`.
+        guard let header = request.headers[.authorization] ?? request.headers[.apiKey].map({ "Bearer \($0)" }) else {
+            return try await next(request, context)
+        }
         var context = context
         let parts = header.split(separator: " ", maxSplits: 1)
         let scheme = parts.first?.lowercased() ?? ""
@@ -30,5 +34,24 @@ struct Authenticator: RouterMiddleware {
                 "the credentials in Authorization are not valid (a revoked or unknown key, or a wrong password)")
         }
         return try await next(request, context)
+    }
+}
+
+extension HTTPField.Name {
+    static let apiKey = Self("x-api-key")!
+}
+
+/// The authenticator of the compatible APIs: a credential that is not valid leaves the caller anonymous, and each
+/// route refuses in the shape of the API it imitates.
+struct CompatAuthenticator: RouterMiddleware {
+    typealias Context = APIContext
+    let accounts: Accounts
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await Authenticator(accounts: accounts).handle(request, context: context, next: next)
+        } catch let error as APIError where error.status == .unauthorized {
+            return try await next(request, context)
+        }
     }
 }

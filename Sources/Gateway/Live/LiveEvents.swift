@@ -10,12 +10,19 @@ enum LiveEvent: Sendable {
     case text(TaskTextStreamed)
 }
 
+/// A piece of an interactive generation's text, or its end.
+enum StreamPiece: Sendable {
+    case text(attempt: Int, String)
+    case end
+}
+
 /// Fans the events of `aiwf.events` out to the live views of this replica, by project. Each replica has a queue of
 /// its own that lives as long as it does; what a view misses (a reconnect of the broker, a slow reader) it reads
 /// back from StageService's log, so this is only the fast path.
 final class LiveEvents: Sendable {
     let queue: String
     private let subscribers = Mutex<[String: [UUID: AsyncStream<LiveEvent>.Continuation]]>([:])
+    private let streams = Mutex<[String: AsyncStream<StreamPiece>.Continuation]>([:])
 
     init(replica: String = UUID().uuidString.lowercased()) {
         queue = "gateway.live.\(replica)"
@@ -44,6 +51,13 @@ final class LiveEvents: Sendable {
             case TaskTextStreamed.type:
                 let text = try message.decode(TaskTextStreamed.self).payload
                 deliver(.text(text), to: text.projectID)
+            case GenerationChunk.type:
+                let chunk = try message.decode(GenerationChunk.self).payload
+                _ = streams.withLock { $0[chunk.requestID] }?.yield(.text(attempt: chunk.attempt, chunk.text))
+            case ContentGenerated.type:
+                end(try message.decode(ContentGenerated.self).payload.requestID)
+            case GenerationFailed.type:
+                end(try message.decode(GenerationFailed.self).payload.requestID)
             default:
                 return
             }
@@ -63,6 +77,21 @@ final class LiveEvents: Sendable {
             }
         }
         return stream
+    }
+
+    /// The text of the interactive generation `requestID` as ProviderGateway streams it to this replica's queue
+    /// (`streamTo` = ``queue``), until its end.
+    func stream(_ requestID: String) -> AsyncStream<StreamPiece> {
+        let (stream, continuation) = AsyncStream.makeStream(of: StreamPiece.self)
+        streams.withLock { $0[requestID] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.streams.withLock { $0.removeValue(forKey: requestID) } }
+        return stream
+    }
+
+    private func end(_ requestID: String) {
+        let continuation = streams.withLock { $0.removeValue(forKey: requestID) }
+        continuation?.yield(.end)
+        continuation?.finish()
     }
 
     private func deliver(_ event: LiveEvent, to projectID: String) {

@@ -19,6 +19,10 @@ struct AccountRoutes {
         var createdAt: Date
         var lastUsedAt: Date?
         var revokedAt: Date?
+        var requests: Int
+        var tokensIn: Int
+        var tokensOut: Int
+        var cost: Double
         /// Only in the answer that made the key.
         var key: String?
 
@@ -29,6 +33,10 @@ struct AccountRoutes {
             createdAt = key.createdAt
             lastUsedAt = key.lastUsedAt
             revokedAt = key.revokedAt
+            requests = key.requests
+            tokensIn = key.tokensIn
+            tokensOut = key.tokensOut
+            cost = key.cost
             self.key = secret
         }
     }
