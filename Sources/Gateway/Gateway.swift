@@ -20,6 +20,9 @@ struct GatewayCommand: AsyncParsableCommand {
         help: "Seconds a service has to answer before the caller gets a 503 (or AIWF_REQUEST_TIMEOUT).")
     var requestTimeout: Int?
 
+    @Option(name: .customLong("key-rate"), help: "Requests a minute one API key may make (or AIWF_KEY_RATE_PER_MINUTE; default 600).")
+    var keyRate: Int?
+
     func run() async throws {
         let host = ServiceHost(configuration: try options.resolve(service: "Gateway", defaultPort: 8080))
         let environment = ProcessInfo.processInfo.environment
@@ -29,7 +32,8 @@ struct GatewayCommand: AsyncParsableCommand {
             email: ServiceOptions.pick(adminEmail, "AIWF_ADMIN_EMAIL", in: environment), password: environment["AIWF_ADMIN_PASSWORD"],
             logger: host.logger)
         let timeout = requestTimeout ?? environment["AIWF_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 10
-        let app = GatewayApp(accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout))
+        let rate = keyRate ?? environment["AIWF_KEY_RATE_PER_MINUTE"].flatMap(Int.init) ?? 600
+        let app = GatewayApp(accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate)
         try await host.run(
             topology: app.live.topology,
             services: [host.consumer("live-events") { try await app.live.consume(host.bus) }],

@@ -7,11 +7,16 @@ struct GatewayApp: Sendable {
     let accounts: Accounts
     let backend: Backend
     let live: LiveEvents
+    let limiter: RateLimiter
 
-    init(accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), live: LiveEvents = LiveEvents()) {
+    init(
+        accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), requestsPerMinute: Int = 600,
+        live: LiveEvents = LiveEvents()
+    ) {
         self.accounts = accounts
         self.backend = Backend(bus: bus, timeout: requestTimeout)
         self.live = live
+        self.limiter = RateLimiter(perMinute: requestsPerMinute)
     }
 
     /// Every route: the API under `/api/v1`, each refusal in the API's error format.
@@ -19,14 +24,14 @@ struct GatewayApp: Sendable {
         let router = Router(context: APIContext.self)
         router.add(middleware: APIErrorMiddleware())
         DocsRoutes().add(to: router)
-        let api = router.group("api/v1").add(middleware: Authenticator(accounts: accounts))
+        let api = router.group("api/v1").add(middleware: Authenticator(accounts: accounts, limiter: limiter))
         AccountRoutes(accounts: accounts).add(to: api)
         TemplateRoutes(backend: backend).add(to: api)
         ProjectRoutes(backend: backend, accounts: accounts).add(to: api)
         EventStreamRoute(backend: backend, live: live).add(to: api)
         ApprovalRoutes(backend: backend).add(to: api)
         // The OpenAI- and Anthropic-compatible endpoints: a wrong key is answered in their error shapes.
-        let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts))
+        let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts, limiter: limiter))
         let interactive = Interactive(backend: backend, live: live, accounts: accounts)
         let openAI = OpenAIRoutes(interactive: interactive)
         let anthropic = AnthropicRoutes(interactive: interactive)

@@ -32,11 +32,11 @@ final class GatewayBed: Sendable {
     let app: GatewayApp
     private let background = Mutex<[Task<Void, any Error>]>([])
 
-    init() async throws {
+    init(requestsPerMinute: Int = 6000) async throws {
         let accounts = Accounts(
             store: SQLiteAccountStore(database: try ServiceDatabase.inMemory(migrations: SQLiteAccountStore.migrate)), bcryptCost: 4)
         try await accounts.ensureFirstAdmin(email: Self.adminEmail, password: Self.adminPassword, logger: quiet)
-        app = GatewayApp(accounts: accounts, bus: bus, requestTimeout: .seconds(5))
+        app = GatewayApp(accounts: accounts, bus: bus, requestTimeout: .seconds(5), requestsPerMinute: requestsPerMinute)
         let templates = try await TemplateService.build(
             database: try ServiceDatabase.inMemory(migrations: TemplateStore.migrate),
             workflowsDirectory: repository.appendingPathComponent("Workflows"), bus: bus, logger: quiet)

@@ -168,6 +168,35 @@ struct GatewayRouterTests {
         }
     }
 
+    @Test func aKeyOverItsRateGetsA429WithRetryAfterInEitherAPIsShape() async throws {
+        let bed = try await GatewayBed(requestsPerMinute: 6)
+        defer { bed.stop() }
+        try await bed.test { client in
+            let key = Credentials.bearer(try await client.adminKey())
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<11 { statuses.append(try await client.json(.get, "/api/v1/me", key).status) }
+            #expect(statuses.prefix(10).allSatisfy { $0 == .ok }, "a burst of 10 is let through: \(statuses)")
+            let refused = try await client.json(.get, "/api/v1/me", key)
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.body["error"]?["code"] == "rate-limited")
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            let compat = try await client.json(.post, "/v1/messages", key, body: #"{"model": "x", "max_tokens": 5, "messages": []}"#)
+            #expect(compat.status == .tooManyRequests)
+            #expect(compat.body["type"] == "error" && compat.body["error"]?["type"] == "rate_limit_error")
+        }
+    }
+
+    @Test func theBucketRefillsAtTheRate() {
+        let limiter = RateLimiter(perMinute: 60, burst: 2)
+        let start = Date()
+        #expect(limiter.admit("k", at: start) == nil)
+        #expect(limiter.admit("k", at: start) == nil)
+        #expect(limiter.admit("k", at: start) == 1)
+        #expect(limiter.admit("other", at: start) == nil, "keys are counted apart")
+        #expect(limiter.admit("k", at: start.addingTimeInterval(1.01)) == nil, "one a second comes back")
+        #expect(limiter.admit("k", at: start.addingTimeInterval(1.02)) == 1)
+    }
+
     @Test func templatesAreListedReadAndCheckedWithLineAndField() async throws {
         let bed = try await GatewayBed()
         defer { bed.stop() }

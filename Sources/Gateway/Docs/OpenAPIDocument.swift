@@ -363,6 +363,48 @@ enum OpenAPIDocument {
                 "409": {$ref: "#/components/responses/Error"}
                 "422": {$ref: "#/components/responses/Error"}
                 "503": {$ref: "#/components/responses/Error"}
+          /v1/chat/completions:
+            post:
+              operationId: chatCompletions
+              summary: OpenAI-compatible chat completion, whole or streamed (`stream`), through ProviderGateway
+              description: The request and answer of OpenAI's API (`model`, `messages`, `max_tokens`, `temperature`, `stream`, `stream_options`, `response_format`); refusals in OpenAI's error shape.
+              requestBody:
+                required: true
+                content: {application/json: {schema: {type: object, required: [model, messages]}}}
+              responses:
+                "200":
+                  description: A chat.completion, or with stream a text/event-stream of chat.completion.chunk ending with [DONE]
+                  content: {application/json: {schema: {type: object}}, text/event-stream: {schema: {type: string}}}
+                "400": {$ref: "#/components/responses/CompatError"}
+                "401": {$ref: "#/components/responses/CompatError"}
+                "404": {$ref: "#/components/responses/CompatError"}
+                "429": {$ref: "#/components/responses/CompatError"}
+                "503": {$ref: "#/components/responses/CompatError"}
+          /v1/messages:
+            post:
+              operationId: messages
+              summary: Anthropic-compatible message, whole or streamed (`stream`), through ProviderGateway
+              description: The request and answer of Anthropic's Messages API (`model`, `max_tokens`, `messages`, `system`, `temperature`, `stream`); the key may come as `x-api-key`; refusals in Anthropic's error shape.
+              requestBody:
+                required: true
+                content: {application/json: {schema: {type: object, required: [model, max_tokens, messages]}}}
+              responses:
+                "200":
+                  description: A message, or with stream a text/event-stream of message_start … message_stop
+                  content: {application/json: {schema: {type: object}}, text/event-stream: {schema: {type: string}}}
+                "400": {$ref: "#/components/responses/CompatError"}
+                "401": {$ref: "#/components/responses/CompatError"}
+                "404": {$ref: "#/components/responses/CompatError"}
+                "429": {$ref: "#/components/responses/CompatError"}
+                "529": {$ref: "#/components/responses/CompatError"}
+          /v1/models:
+            get:
+              operationId: models
+              summary: The models there are, in OpenAI's shape, or Anthropic's when asked with `anthropic-version`
+              responses:
+                "200": {description: The models, content: {application/json: {schema: {type: object, required: [data]}}}}
+                "401": {$ref: "#/components/responses/CompatError"}
+                "503": {$ref: "#/components/responses/CompatError"}
         components:
           securitySchemes:
             key: {type: http, scheme: bearer, description: "an API key, aiwf_…"}
@@ -373,6 +415,9 @@ enum OpenAPIDocument {
             Error:
               description: A refusal, saying what to fix
               content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+            CompatError:
+              description: A refusal in the error shape of the API the endpoint imitates
+              content: {application/json: {schema: {type: object, required: [error]}}}
           schemas:
             Error:
               type: object

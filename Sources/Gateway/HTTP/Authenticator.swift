@@ -7,6 +7,8 @@ import Hummingbird
 struct Authenticator: RouterMiddleware {
     typealias Context = APIContext
     let accounts: Accounts
+    /// Requests per key; a key over its rate gets a 429 with `Retry-After`.
+    var limiter: RateLimiter?
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         // The Anthropic clients send their key as `x-api-key`.
@@ -28,10 +30,16 @@ struct Authenticator: RouterMiddleware {
         default:
             break
         }
-        guard context.identity != nil else {
+        guard let identity = context.identity else {
             throw APIError(
                 .unauthorized, "unauthenticated",
                 "the credentials in Authorization are not valid (a revoked or unknown key, or a wrong password)")
+        }
+        if let limiter, let retryAfter = limiter.admit(identity.keyID ?? identity.userID) {
+            throw APIError(
+                .tooManyRequests, "rate-limited",
+                "this key makes more than \(Int(limiter.perMinute)) requests a minute; wait \(retryAfter) s",
+                retryAfter: retryAfter)
         }
         return try await next(request, context)
     }
@@ -46,12 +54,16 @@ extension HTTPField.Name {
 struct CompatAuthenticator: RouterMiddleware {
     typealias Context = APIContext
     let accounts: Accounts
+    var limiter: RateLimiter?
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
-            return try await Authenticator(accounts: accounts).handle(request, context: context, next: next)
+            return try await Authenticator(accounts: accounts, limiter: limiter).handle(request, context: context, next: next)
         } catch let error as APIError where error.status == .unauthorized {
             return try await next(request, context)
+        } catch let error as APIError where error.status == .tooManyRequests {
+            let anthropic = request.uri.path.hasSuffix("/messages") || request.headers[HTTPField.Name("anthropic-version")!] != nil
+            return anthropic ? AnthropicRoutes.response(CompatFailure(error)) : OpenAIErrors.response(CompatFailure(error))
         }
     }
 }
