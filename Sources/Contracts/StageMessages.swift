@@ -395,3 +395,36 @@ public struct TaskTextStreamed: Event {
         self.text = text
     }
 }
+
+/// Reads part of an artifact's bytes (its owner, or an admin): at most ``maximumLength`` from `offset`.
+public struct ReadArtifact: Request {
+    public typealias Reply = ArtifactBytes
+    public static let type = "stage.read-artifact.v1"
+    /// Kept well below a message's size limit, the bytes travelling as base64.
+    public static let maximumLength = 1 << 20
+
+    public var projectID: String
+    public var artifactID: String
+    public var offset: Int
+    public var length: Int
+
+    public init(projectID: String, artifactID: String, offset: Int = 0, length: Int = ReadArtifact.maximumLength) {
+        self.projectID = projectID
+        self.artifactID = artifactID
+        self.offset = offset
+        self.length = length
+    }
+}
+
+/// Some of an artifact's bytes, with what describes the whole.
+public struct ArtifactBytes: Codable, Sendable, Equatable {
+    public var artifact: ArtifactView
+    public var offset: Int
+    public var data: Data
+
+    public init(artifact: ArtifactView, offset: Int, data: Data) {
+        self.artifact = artifact
+        self.offset = offset
+        self.data = data
+    }
+}

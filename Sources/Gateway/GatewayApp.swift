@@ -30,6 +30,7 @@ struct GatewayApp: Sendable {
         ProjectRoutes(backend: backend, accounts: accounts).add(to: api)
         EventStreamRoute(backend: backend, live: live).add(to: api)
         ApprovalRoutes(backend: backend).add(to: api)
+        ArtifactRoutes(backend: backend).add(to: api)
         // The OpenAI- and Anthropic-compatible endpoints: a wrong key is answered in their error shapes.
         let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts, limiter: limiter))
         let interactive = Interactive(backend: backend, live: live, accounts: accounts)

@@ -41,6 +41,7 @@ struct StageService: Sendable {
         handlers.on(GetProject.self) { envelope, _ in try await engine.detail(envelope.payload.projectID, actor: envelope.actor) }
         handlers.on(ListProjects.self) { envelope, _ in try await engine.list(envelope.payload, actor: envelope.actor) }
         handlers.on(GetProjectEvents.self) { envelope, _ in try await engine.events(envelope.payload, actor: envelope.actor) }
+        handlers.on(ReadArtifact.self) { envelope, _ in try await engine.read(envelope.payload, actor: envelope.actor) }
         return handlers
     }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Contracts
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -26,6 +27,14 @@ struct GatewayEndToEndTests {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
             let data = Data(buffer: try await response.body.collect(upTo: 8 << 20))
             return (Int(response.status.code), (try? JSONValue.parse(data)) ?? .null)
+        }
+
+        func download(_ path: String, headers: [String: String] = [:]) async throws -> (status: Int, headers: HTTPHeaders, data: Data) {
+            var request = HTTPClientRequest(url: base + path)
+            request.headers.add(name: "Authorization", value: authorization)
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+            return (Int(response.status.code), response.headers, Data(buffer: try await response.body.collect(upTo: 64 << 20)))
         }
 
         /// Reads the project's event stream from `after` until `stop` says so (or `timeout`); the connection is then
@@ -159,5 +168,21 @@ struct GatewayEndToEndTests {
         let sequences = first.events.map(\.0) + rest.events.map(\.0)
         #expect(sequences == Array(1...(sequences.last ?? 0)), "every event once, in order, across the reconnect")
         #expect(try await api.call(.GET, "/api/v1/projects/\(id)/usage").body["lines"]?.arrayValue?.isEmpty == false)
+
+        // An artifact downloads whole, by range, and not again when unchanged.
+        let artifact = try #require(detail["artifacts"]?.arrayValue?.first)
+        let path = "/api/v1/projects/\(id)/artifacts/\(artifact["id"]?.stringValue ?? "")/content"
+        let whole = try await api.download(path)
+        #expect(whole.status == 200)
+        #expect(whole.headers["content-type"].first == artifact["mediaType"]?.stringValue)
+        #expect(whole.headers["content-length"].first == artifact["size"].map { "\(Int($0.numberValue ?? 0))" })
+        #expect(whole.headers["etag"].first == "\"\(artifact["sha256"]?.stringValue ?? "")\"")
+        #expect(SHA256.hash(data: whole.data).map { String(format: "%02x", $0) }.joined() == artifact["sha256"]?.stringValue)
+        let part = try await api.download(path, headers: ["Range": "bytes=0-9"])
+        #expect(part.status == 206)
+        #expect(part.data == whole.data.prefix(10))
+        #expect(part.headers["content-range"].first == "bytes 0-9/\(whole.data.count)")
+        #expect(try await api.download(path, headers: ["If-None-Match": whole.headers["etag"].first ?? ""]).status == 304)
+        #expect(try await api.download(path, headers: ["Range": "bytes=99999999-"]).status == 416)
     }
 }

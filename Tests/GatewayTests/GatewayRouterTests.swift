@@ -186,6 +186,17 @@ struct GatewayRouterTests {
         }
     }
 
+    @Test func byteRangesAreReadAsHTTPSaysAndOthersRefused() {
+        #expect(ArtifactRoutes.range("bytes=0-9", size: 100) == 0..<10)
+        #expect(ArtifactRoutes.range("bytes=90-", size: 100) == 90..<100)
+        #expect(ArtifactRoutes.range("bytes=-5", size: 100) == 95..<100)
+        #expect(ArtifactRoutes.range("bytes=95-500", size: 100) == 95..<100)
+        #expect(ArtifactRoutes.range("bytes=100-", size: 100) == nil)
+        #expect(ArtifactRoutes.range("bytes=5-2", size: 100) == nil)
+        #expect(ArtifactRoutes.range("bytes=0-1,5-6", size: 100) == nil)
+        #expect(ArtifactRoutes.range("items=0-1", size: 100) == nil)
+    }
+
     @Test func theBucketRefillsAtTheRate() {
         let limiter = RateLimiter(perMinute: 60, burst: 2)
         let start = Date()

@@ -256,6 +256,33 @@ enum OpenAPIDocument {
                 "401": {$ref: "#/components/responses/Error"}
                 "404": {$ref: "#/components/responses/Error"}
                 "503": {$ref: "#/components/responses/Error"}
+          /api/v1/projects/{id}/artifacts/{artifact}:
+            get:
+              operationId: getArtifact
+              summary: One artifact's description
+              parameters: [{$ref: "#/components/parameters/id"}, {name: artifact, in: path, required: true, schema: {type: string}}]
+              responses:
+                "200": {description: The artifact, content: {application/json: {schema: {$ref: "#/components/schemas/Artifact"}}}}
+                "401": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "503": {$ref: "#/components/responses/Error"}
+          /api/v1/projects/{id}/artifacts/{artifact}/content:
+            get:
+              operationId: downloadArtifact
+              summary: An artifact's bytes, with its media type, length and ETag (its SHA-256); If-None-Match and one byte Range
+              parameters:
+                - {$ref: "#/components/parameters/id"}
+                - {name: artifact, in: path, required: true, schema: {type: string}}
+                - {name: Range, in: header, schema: {type: string, example: bytes=0-1023}}
+                - {name: If-None-Match, in: header, schema: {type: string}}
+              responses:
+                "200": {description: The bytes, content: {"*/*": {schema: {type: string, format: binary}}}}
+                "206": {description: The range asked for, content: {"*/*": {schema: {type: string, format: binary}}}}
+                "304": {description: Not changed since the ETag given}
+                "401": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "416": {$ref: "#/components/responses/Error"}
+                "503": {$ref: "#/components/responses/Error"}
           /api/v1/projects/{id}/usage:
             get:
               operationId: getProjectUsage

@@ -16,6 +16,8 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
     let message: String
     var details: [Detail] = []
     var retryAfter: Int?
+    /// For a 416: the size the range missed.
+    var contentRange: String?
 
     init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [Detail] = [], retryAfter: Int? = nil) {
         self.status = status
@@ -69,6 +71,7 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="aiwf""# }
+        if let contentRange { headers[.contentRange] = contentRange }
         let data = try JSONEncoder().encode(Body(error: Body.Inner(code: code, message: message, details: details)))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -217,6 +217,27 @@ struct Engine: Sendable {
         }
     }
 
+    /// Part of an artifact's bytes, read from the artifact store.
+    func read(_ request: ReadArtifact, actor: Actor?) async throws -> ArtifactBytes {
+        let owner = try Self.owner(actor)
+        let record = try await database.read { db -> ArtifactRecord? in
+            guard let project = try ProjectRecord.fetchOne(db, key: request.projectID), Self.mayAct(owner, on: project) else { return nil }
+            return try ArtifactRecord.filter(Column("projectID") == project.id && Column("id") == request.artifactID).fetchOne(db)
+        }
+        guard let record else { throw StageError.notFound("project '\(request.projectID)' has no artifact '\(request.artifactID)'") }
+        guard request.offset >= 0, request.offset <= record.size, request.length >= 0 else {
+            throw StageError.invalid("offset: from 0 to the artifact's size (\(record.size) bytes)")
+        }
+        let length = min(request.length, ReadArtifact.maximumLength, record.size - request.offset)
+        guard let handle = FileHandle(forReadingAtPath: record.path) else {
+            throw StageError.unavailable("the bytes of artifact '\(record.name)' are missing from the artifact store")
+        }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(request.offset))
+        let data = try handle.read(upToCount: length) ?? Data()
+        return ArtifactBytes(artifact: record.view, offset: request.offset, data: data)
+    }
+
     func list(_ request: ListProjects, actor: Actor?) async throws -> ProjectPage {
         let owner = try Self.owner(actor)
         let limit = min(max(request.limit, 1), 200)
