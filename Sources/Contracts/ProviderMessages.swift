@@ -208,3 +208,32 @@ public struct GenerationAnswer: Codable, Sendable {
         self.failed = failed
     }
 }
+
+/// Asks a ProviderGateway replica how its providers are doing (for the admin pages).
+public struct GetProviderStatus: Request {
+    public typealias Reply = [ProviderStatus]
+    public static let type = "provider.status.v1"
+
+    public init() {}
+}
+
+/// One provider as a replica sees it.
+public struct ProviderStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var kind: String
+    public var models: [String]
+    /// Cooling down after failures in a row: requests go to its fallbacks meanwhile.
+    public var cooling: Bool
+    /// Requests waiting in its durable lane and in its interactive lane (nil when the broker did not say).
+    public var laneDepth: Int?
+    public var interactiveDepth: Int?
+
+    public init(name: String, kind: String, models: [String], cooling: Bool, laneDepth: Int?, interactiveDepth: Int?) {
+        self.name = name
+        self.kind = kind
+        self.models = models
+        self.cooling = cooling
+        self.laneDepth = laneDepth
+        self.interactiveDepth = interactiveDepth
+    }
+}

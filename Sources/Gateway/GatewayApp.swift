@@ -31,6 +31,7 @@ struct GatewayApp: Sendable {
         EventStreamRoute(backend: backend, live: live).add(to: api)
         ApprovalRoutes(backend: backend).add(to: api)
         ArtifactRoutes(backend: backend).add(to: api)
+        AdminRoutes(backend: backend).add(to: api)
         // The OpenAI- and Anthropic-compatible endpoints: a wrong key is answered in their error shapes.
         let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts, limiter: limiter))
         let interactive = Interactive(backend: backend, live: live, accounts: accounts)

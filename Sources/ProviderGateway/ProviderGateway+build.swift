@@ -61,7 +61,9 @@ struct ProviderGateway: Sendable {
             if name == configuration.defaultProvider { bindings.append((Exchange.commands, GenerateContent.type)) }
             return topology + .workQueue(Self.laneQueue(name), bindings: bindings)
         } + limitPlans.values.sorted { $0.provider < $1.provider }.map(\.topology).reduce(Topology(), +)
-            + .workQueue(Self.requestsQueue, kind: .classic, bindings: [(Exchange.commands, GetPriceList.type)])
+            + .workQueue(
+                Self.requestsQueue, kind: .classic,
+                bindings: [(Exchange.commands, GetPriceList.type), (Exchange.commands, GetProviderStatus.type)])
             + configuration.providers.keys.sorted().reduce(Topology()) { topology, name in topology + interactiveTopology(name) }
     }
 
@@ -132,7 +134,22 @@ struct ProviderGateway: Sendable {
         var handlers = RequestHandlers()
         let prices = priceList
         handlers.on(GetPriceList.self) { _, _ in prices }
+        handlers.on(GetProviderStatus.self) { _, _ in await status() }
         try await bus.serve(handlers, queue: Self.requestsQueue, options: ConsumeOptions(prefetch: 16, concurrency: 4))
+    }
+
+    /// Each provider: its models, whether it cools down, and the requests waiting in its lanes.
+    func status() async -> [ProviderStatus] {
+        var statuses: [ProviderStatus] = []
+        for (name, provider) in configuration.providers.sorted(by: { $0.key < $1.key }) {
+            statuses.append(
+                ProviderStatus(
+                    name: name, kind: provider.kind.rawValue, models: provider.models.keys.sorted(),
+                    cooling: generator.health.isCooling(name),
+                    laneDepth: try? await bus.messageCount(queue: Self.laneQueue(name)),
+                    interactiveDepth: try? await bus.messageCount(queue: Self.interactiveQueue(name))))
+        }
+        return statuses
     }
 
     /// The global limits of every provider that has any.

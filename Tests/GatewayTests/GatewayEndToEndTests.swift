@@ -100,7 +100,14 @@ struct GatewayEndToEndTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
-        let keys = try await API(base: base, authorization: "Bearer \(key)").call(.GET, "/api/v1/keys").body
+        let admin = API(base: base, authorization: "Bearer \(key)")
+        let providers = try await admin.call(.GET, "/api/v1/admin/providers")
+        #expect(providers.body.arrayValue?.first?["name"] == "local", "\(providers.body)")
+        #expect(providers.body.arrayValue?.first?["laneDepth"] == 0)
+        let dead = try await admin.call(.GET, "/api/v1/admin/dead-letters")
+        #expect(dead.status == 200)
+        #expect(dead.body["queues"]?["provider.lane.local.dead"] == 0, "\(dead.body)")
+        let keys = try await admin.call(.GET, "/api/v1/keys").body
         #expect((keys.arrayValue?.first?["requests"]?.numberValue ?? 0) >= 4, "usage counted on the key: \(keys)")
     }
 

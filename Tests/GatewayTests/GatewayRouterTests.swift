@@ -52,6 +52,8 @@ struct GatewayRouterTests {
             let ana = Credentials.bearer(try await client.user("ana@example.com", admin: admin))
             let bo = Credentials.bearer(try await client.user("bo@example.com", admin: admin))
             #expect(try await client.json(.get, "/api/v1/users", ana).status == .forbidden, "only admins list users")
+            #expect(try await client.json(.get, "/api/v1/admin/providers", ana).status == .forbidden)
+            #expect(try await client.json(.get, "/api/v1/admin/dead-letters", ana).status == .forbidden)
 
             let created = try await client.json(.post, "/api/v1/projects", ana, body: site)
             #expect(created.status == .created, "\(created.body)")

@@ -87,6 +87,45 @@ enum OpenAPIDocument {
                 "403": {$ref: "#/components/responses/Error"}
                 "409": {$ref: "#/components/responses/Error"}
                 "422": {$ref: "#/components/responses/Error"}
+          /api/v1/admin/providers:
+            get:
+              operationId: providerStatus
+              summary: Each provider's models, whether it cools down after failures, and the requests waiting in its lanes (admins only)
+              responses:
+                "200":
+                  description: Providers
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          type: object
+                          required: [name, kind, models, cooling]
+                          properties:
+                            name: {type: string}
+                            kind: {type: string}
+                            models: {type: array, items: {type: string}}
+                            cooling: {type: boolean}
+                            laneDepth: {type: integer}
+                            interactiveDepth: {type: integer}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "503": {$ref: "#/components/responses/Error"}
+          /api/v1/admin/dead-letters:
+            get:
+              operationId: deadLetters
+              summary: Messages waiting in each dead-letter queue (admins only)
+              responses:
+                "200":
+                  description: Counts by queue
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [queues, total]
+                        properties: {queues: {type: object, additionalProperties: {type: integer}}, total: {type: integer}}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
           /api/v1/templates:
             get:
               operationId: listTemplates
