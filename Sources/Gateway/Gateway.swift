@@ -2,6 +2,7 @@ import ArgumentParser
 import Contracts
 import Foundation
 import ServiceKit
+import ServiceLifecycle
 
 /// The REST API, the portal, the admin pages and the docs.
 @main
@@ -36,7 +37,10 @@ struct GatewayCommand: AsyncParsableCommand {
         let app = GatewayApp(accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate)
         try await host.run(
             topology: app.live.topology,
-            services: [host.consumer("live-events") { try await app.live.consume(host.bus) }],
+            services: [
+                host.consumer("live-events") { try await app.live.consume(host.bus) },
+                host.consumer("key-usage") { await cancelWhenGracefulShutdown { await accounts.usage.run(store: accounts.store) } },
+            ],
             router: app.router())
     }
 }

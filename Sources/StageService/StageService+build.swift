@@ -19,6 +19,7 @@ struct StageService: Sendable {
     static let approvalsQueue = "stage.approval-outcomes"
     /// Where ProviderGateway streams answers as they are written.
     static let chunksQueue = "stage.generation-chunks"
+    static let queriesQueue = "stage.queries"
 
     static func build(
         database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, prices: (any PriceSource)? = nil,
@@ -34,10 +35,17 @@ struct StageService: Sendable {
         return StageService(engine: engine, outbox: outbox, bus: bus)
     }
 
+    /// Changes to projects: on a durable queue, as a command that is sent must not be lost.
     var handlers: RequestHandlers {
         var handlers = RequestHandlers()
         handlers.on(CreateProject.self) { envelope, _ in try await engine.create(envelope.payload, actor: envelope.actor) }
         handlers.on(ChangeProject.self) { envelope, _ in try await engine.change(envelope.payload, actor: envelope.actor) }
+        return handlers
+    }
+
+    /// Reads: on a transient queue (a lost query is asked again), so a read costs no disk write at the broker.
+    var queryHandlers: RequestHandlers {
+        var handlers = RequestHandlers()
         handlers.on(GetProject.self) { envelope, _ in try await engine.detail(envelope.payload.projectID, actor: envelope.actor) }
         handlers.on(ListProjects.self) { envelope, _ in try await engine.list(envelope.payload, actor: envelope.actor) }
         handlers.on(GetProjectEvents.self) { envelope, _ in try await engine.events(envelope.payload, actor: envelope.actor) }
@@ -47,6 +55,7 @@ struct StageService: Sendable {
 
     var topology: Topology {
         .workQueue(ServiceQueues.stageCommands, bindings: handlers.types.map { (Exchange.commands, $0) })
+            + .workQueue(Self.queriesQueue, kind: .classic, bindings: queryHandlers.types.map { (Exchange.commands, $0) })
             + .workQueue(
                 Self.resultsQueue, bindings: [(Exchange.events, ContentGenerated.type), (Exchange.events, GenerationFailed.type)])
             + .workQueue(Self.chunksQueue, kind: .classic)
@@ -56,6 +65,10 @@ struct StageService: Sendable {
 
     func serveCommands() async throws {
         try await bus.serve(handlers, queue: ServiceQueues.stageCommands, options: ConsumeOptions(prefetch: 32, concurrency: 4))
+    }
+
+    func serveQueries() async throws {
+        try await bus.serve(queryHandlers, queue: Self.queriesQueue, options: ConsumeOptions(prefetch: 64, concurrency: 16))
     }
 
     /// Many results in flight at once: they wait together for one transaction (group commit), then are acknowledged.

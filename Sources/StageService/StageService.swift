@@ -27,6 +27,7 @@ struct StageServiceCommand: AsyncParsableCommand {
                 service.outbox,
                 host.consumer("engine") { await cancelWhenGracefulShutdown { await service.runEngine() } },
                 host.consumer("stage-commands") { try await service.serveCommands() },
+                host.consumer("stage-queries") { try await service.serveQueries() },
                 host.consumer("generation-results") { try await service.consumeResults() },
                 host.consumer("approval-outcomes") { try await service.consumeApprovals() },
                 host.consumer("generation-chunks") { try await service.consumeChunks() },

@@ -51,6 +51,7 @@ final class GatewayBed: Sendable {
         let live = app.live
         start { try await templates.serve() }
         start { try await stages.serveCommands() }
+        start { try await stages.serveQueries() }
         start { try await live.consume(bus) }
     }
 

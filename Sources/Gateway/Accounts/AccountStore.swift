@@ -17,8 +17,8 @@ protocol AccountStore: Sendable {
     /// Whether a live key of `userID` was revoked.
     func revokeKey(_ id: String, of userID: String, at now: Date) async throws -> Bool
 
-    /// Counts one answered generation on a key.
-    func recordUsage(keyID: String, tokensIn: Int, tokensOut: Int, cost: Double) async throws
+    /// Adds answered generations to a key's usage.
+    func recordUsage(keyID: String, requests: Int, tokensIn: Int, tokensOut: Int, cost: Double) async throws
 
     /// Claims `key` for `bodyHash`; returns what it was first used for when it was claimed before.
     func claimIdempotencyKey(_ key: String, userID: String, bodyHash: String, at now: Date) async throws -> IdempotencyRecord?

@@ -9,6 +9,8 @@ struct Accounts: Sendable {
     /// bcrypt's cost; lower in tests.
     var bcryptCost: UInt8 = 11
     var clock: @Sendable () -> Date = { Date() }
+    let keys = KeyCache()
+    let usage = UsageCounter()
 
     /// Keys look like `aiwf_` and 43 URL-safe characters (32 random bytes).
     static let keyPrefix = "aiwf_"
@@ -16,9 +18,13 @@ struct Accounts: Sendable {
     /// The caller of a `Bearer` key, if the key is live.
     func identify(key secret: String) async throws -> Identity? {
         guard secret.hasPrefix(Self.keyPrefix), secret.count < 200 else { return nil }
-        guard let key = try await store.key(hash: Self.hash(secret), usedAt: clock()), let user = try await store.user(id: key.userID)
-        else { return nil }
-        return Identity(userID: user.id, email: user.email, role: user.role, keyID: key.id)
+        let hash = Self.hash(secret)
+        let now = clock()
+        if let known = keys.identity(for: hash, at: now) { return known }
+        guard let key = try await store.key(hash: hash, usedAt: now), let user = try await store.user(id: key.userID) else { return nil }
+        let identity = Identity(userID: user.id, email: user.email, role: user.role, keyID: key.id)
+        keys.remember(identity, for: hash, at: now)
+        return identity
     }
 
     /// The caller of an e-mail address and password, if they match.
@@ -48,6 +54,13 @@ struct Accounts: Sendable {
             throw APIError(.conflict, "email-taken", "a user with the address \(email) exists already")
         }
         return user
+    }
+
+    /// Revokes a key of `userID`'s; false when they have no live key of that id.
+    func revokeKey(_ id: String, of userID: String) async throws -> Bool {
+        let revoked = try await store.revokeKey(id, of: userID, at: clock())
+        keys.forget(keyID: id)
+        return revoked
     }
 
     /// A new key for `userID`; the secret is returned this once and never stored.

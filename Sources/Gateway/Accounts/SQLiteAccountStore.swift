@@ -43,12 +43,14 @@ struct SQLiteAccountStore: AccountStore {
         }
     }
 
-    func recordUsage(keyID: String, tokensIn: Int, tokensOut: Int, cost: Double) async throws {
+    func recordUsage(keyID: String, requests: Int, tokensIn: Int, tokensOut: Int, cost: Double) async throws {
         try await database.write { db in
             try db.execute(
-                sql:
-                    "UPDATE apiKey SET requests = requests + 1, tokensIn = tokensIn + ?, tokensOut = tokensOut + ?, cost = cost + ? WHERE id = ?",
-                arguments: [tokensIn, tokensOut, cost, keyID])
+                sql: """
+                    UPDATE apiKey SET requests = requests + ?, tokensIn = tokensIn + ?, tokensOut = tokensOut + ?, cost = cost + ?
+                    WHERE id = ?
+                    """,
+                arguments: [requests, tokensIn, tokensOut, cost, keyID])
         }
     }
 

@@ -102,8 +102,7 @@ struct Interactive: Sendable {
         if let failed = answer.failed { throw CompatFailure(failed) }
         guard let generated = answer.generated else { throw CompatFailure(.upstream, "the provider gateway gave no answer") }
         if let keyID = caller.keyID {
-            try? await accounts.store.recordUsage(
-                keyID: keyID, tokensIn: generated.tokensIn, tokensOut: generated.tokensOut, cost: generated.cost)
+            accounts.usage.add(keyID: keyID, tokensIn: generated.tokensIn, tokensOut: generated.tokensOut, cost: generated.cost)
         }
         return generated
     }

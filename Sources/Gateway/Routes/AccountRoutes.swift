@@ -66,11 +66,12 @@ struct AccountRoutes {
             return JSONResponse(KeyView(key, secret: secret), status: .created)
         }
         group.get("keys") { _, context in
-            JSONResponse(try await accounts.store.keys(of: try context.caller().userID).map { KeyView($0) })
+            await accounts.usage.flush(to: accounts.store)  // what was counted so far shows at once
+            return JSONResponse(try await accounts.store.keys(of: try context.caller().userID).map { KeyView($0) })
         }
         group.delete("keys/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard try await accounts.store.revokeKey(id, of: try context.caller().userID, at: Date()) else {
+            guard try await accounts.revokeKey(id, of: try context.caller().userID) else {
                 throw APIError.notFound("you have no live key with the id '\(id)'")
             }
             return Response(status: .noContent)
