@@ -137,6 +137,13 @@ final class AMQPWire {
         try check("bind queue '\(binding.queue)' to '\(binding.exchange)' with '\(binding.routingKey)'", channel: channel)
     }
 
+    func unbind(_ binding: BindingSpec, on channel: UInt16) throws(AMQPError) {
+        withBytes([binding.queue, binding.exchange, binding.routingKey]) { bytes in
+            _ = amqp_queue_unbind(state, channel, bytes[0], bytes[1], bytes[2], amqp_table_t())
+        }
+        try check("unbind queue '\(binding.queue)' from '\(binding.exchange)' with '\(binding.routingKey)'", channel: channel)
+    }
+
     /// Whether an exchange exists: a passive declare, which the broker answers by closing the channel with 404 when
     /// it does not.
     func exchangeExists(_ exchange: String, on channel: UInt16) throws(AMQPError) -> Bool {

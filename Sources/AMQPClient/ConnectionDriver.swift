@@ -184,6 +184,7 @@ final class ConnectionDriver {
         }
         for queue in topology.queues { try wire.declare(queue, on: Self.adminChannel) }
         for binding in topology.bindings { try wire.bind(binding, on: Self.adminChannel) }
+        for binding in topology.unbindings { try wire.unbind(binding, on: Self.adminChannel) }
     }
 
     /// Declares a topology again after a reconnect. Someone may have declared it otherwise meanwhile: that is said,

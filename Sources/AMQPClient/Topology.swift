@@ -3,11 +3,15 @@ public struct Topology: Sendable, Equatable {
     public var exchanges: [ExchangeSpec]
     public var queues: [QueueSpec]
     public var bindings: [BindingSpec]
+    /// Bindings an earlier version declared that must go (a route that moved to another queue); removing one that
+    /// is not there is no error.
+    public var unbindings: [BindingSpec]
 
-    public init(exchanges: [ExchangeSpec] = [], queues: [QueueSpec] = [], bindings: [BindingSpec] = []) {
+    public init(exchanges: [ExchangeSpec] = [], queues: [QueueSpec] = [], bindings: [BindingSpec] = [], unbindings: [BindingSpec] = []) {
         self.exchanges = exchanges
         self.queues = queues
         self.bindings = bindings
+        self.unbindings = unbindings
     }
 
     /// Both topologies together.
@@ -15,7 +19,8 @@ public struct Topology: Sendable, Equatable {
         Topology(
             exchanges: lhs.exchanges + rhs.exchanges,
             queues: lhs.queues + rhs.queues,
-            bindings: lhs.bindings + rhs.bindings
+            bindings: lhs.bindings + rhs.bindings,
+            unbindings: lhs.unbindings + rhs.unbindings
         )
     }
 

@@ -54,6 +54,7 @@ public final class InMemoryBus: MessageBus {
                 }
                 if !state.bindings.contains(binding) { state.bindings.append(binding) }
             }
+            state.bindings.removeAll { topology.unbindings.contains($0) }
         }
     }
 

@@ -56,6 +56,11 @@ struct StageService: Sendable {
     var topology: Topology {
         .workQueue(ServiceQueues.stageCommands, bindings: handlers.types.map { (Exchange.commands, $0) })
             + .workQueue(Self.queriesQueue, kind: .classic, bindings: queryHandlers.types.map { (Exchange.commands, $0) })
+            // Queries went to the commands queue before they had a queue of their own.
+            + Topology(
+                unbindings: queryHandlers.types.map {
+                    BindingSpec(queue: ServiceQueues.stageCommands, exchange: Exchange.commands, routingKey: $0)
+                })
             + .workQueue(
                 Self.resultsQueue, bindings: [(Exchange.events, ContentGenerated.type), (Exchange.events, GenerationFailed.type)])
             + .workQueue(Self.chunksQueue, kind: .classic)

@@ -42,6 +42,22 @@ struct AMQPConnectionTests {
         await publisher.close()
     }
 
+    @Test func anUnbindingRemovesARouteAnEarlierVersionDeclared() async throws {
+        let connection = TestBroker.connection("test.unbind")
+        let queue = TestBroker.uniqueName("unbind")
+        let key = TestBroker.uniqueName("route")
+        let route = BindingSpec(queue: queue, exchange: "amq.direct", routingKey: key)
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue)], bindings: [route]))
+        try await connection.publish(OutgoingMessage(exchange: "amq.direct", routingKey: key, body: Data("1".utf8), mandatory: true))
+        #expect(try await connection.messageCount(queue: queue) == 1)
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue)], unbindings: [route, route]))
+        await #expect(throws: AMQPError.self, "the route is gone") {
+            try await connection.publish(OutgoingMessage(exchange: "amq.direct", routingKey: key, body: Data("2".utf8), mandatory: true))
+        }
+        try await connection.delete(queue: queue)
+        await connection.close()
+    }
+
     @Test func conflictingDeclarationIsRefusedAndConnectionStaysUsable() async throws {
         let connection = TestBroker.connection("test.conflict")
         let queue = TestBroker.uniqueName("conflict")
