@@ -203,9 +203,12 @@ let package = Package(
         .executableTarget(
             name: "AIWFCommand",
             dependencies: [
-                "AMQPClient", "Messaging", "Contracts",
+                "Contracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

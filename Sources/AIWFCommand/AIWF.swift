@@ -1,11 +1,12 @@
-import AMQPClient
 import ArgumentParser
+import AsyncHTTPClient
 import Contracts
 import Foundation
-import Logging
-import Messaging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 
-/// The command-line client: templates, projects and approvals of a running aiwf, over AMQP.
+/// The command-line client: templates, projects and approvals of a running aiwf, through the Gateway's REST API.
 @main
 struct AIWF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,52 +18,78 @@ struct AIWF: AsyncParsableCommand {
         ])
 }
 
-/// How every subcommand reaches the system, and who it acts for.
+/// How every subcommand reaches the system: the Gateway's REST API, with an API key.
 struct Connection: ParsableArguments {
-    @Option(help: "The broker (AIWF_AMQP_URL; default amqp://guest:guest@localhost:5672/).")
-    var amqpURL: String?
+    @Option(help: "The Gateway (AIWF_URL; default http://localhost:8080).")
+    var url: String?
 
-    @Option(help: "The user to act as (AIWF_USER; default your login name).")
-    var user: String?
+    @Option(help: "An API key (AIWF_API_KEY); make one with: curl -u EMAIL:PASSWORD -X POST $AIWF_URL/api/v1/keys -d '{\"name\": \"cli\"}'")
+    var apiKey: String?
 
     @Option(help: "Seconds to wait for an answer.")
-    var timeout: Int = 15
+    var timeout: Int = 30
 
-    var actor: Actor {
-        Actor(userID: user ?? ProcessInfo.processInfo.environment["AIWF_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "local")
+    var base: String {
+        (url ?? ProcessInfo.processInfo.environment["AIWF_URL"] ?? "http://localhost:8080").trimmingCharacters(in: ["/"])
     }
 
-    /// Runs `body` with a bus, and closes it.
-    func withBus<Result>(_ body: (AMQPBus, MessageContext) async throws -> Result) async throws -> Result {
-        let text = amqpURL ?? ProcessInfo.processInfo.environment["AIWF_AMQP_URL"] ?? "amqp://guest:guest@localhost:5672/"
-        var logger = Logger(label: "aiwf")
-        logger.logLevel = .error
-        let bus = AMQPBus(url: try AMQPURL(text), serviceName: "aiwf-cli", logger: logger)
-        do {
-            let result = try await body(bus, MessageContext(actor: actor))
-            await bus.close()
-            return result
-        } catch {
-            await bus.close()
-            throw CLIError(describing: error)
+    func get<Reply: Decodable>(_ path: String, as type: Reply.Type = Reply.self) async throws -> Reply {
+        try decode(try await send(.GET, path, body: nil))
+    }
+
+    func post<Reply: Decodable>(_ path: String, _ body: JSONValue? = nil, as type: Reply.Type = Reply.self) async throws -> Reply {
+        try decode(try await send(.POST, path, body: body))
+    }
+
+    /// The text of an answer that is not JSON (the event stream).
+    func text(_ path: String) async throws -> String { String(decoding: try await send(.GET, path, body: nil), as: UTF8.self) }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: JSONValue?) async throws -> Data {
+        guard let key = apiKey ?? ProcessInfo.processInfo.environment["AIWF_API_KEY"], !key.isEmpty else {
+            throw CLIError(
+                "set AIWF_API_KEY (or --api-key): make a key with curl -u EMAIL:PASSWORD -X POST \(base)/api/v1/keys -H 'content-type: application/json' -d '{\"name\": \"cli\"}'"
+            )
         }
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "authorization", value: "Bearer \(key)")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.jsonString()))
+        }
+        let data: Data
+        let status: UInt
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout)))
+            status = response.status.code
+            data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+        } catch {
+            throw CLIError("no answer from \(base): \(error); is the system running (scripts/run.sh)?")
+        }
+        guard status < 300 else { throw CLIError(status: Int(status), body: data) }
+        return data
     }
 
-    func request<R: Request>(_ request: R, bus: AMQPBus, context: MessageContext) async throws -> R.Reply {
-        try await bus.request(request, context: context, timeout: .seconds(timeout))
+    private func decode<Reply: Decodable>(_ data: Data) throws -> Reply {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(Reply.self, from: data)
     }
 }
 
-/// An error as a person reads it: the service's code and message, not a type name.
+/// An error as a person reads it: the API's code and message with each field it names, not a type name.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
 
-    init(describing error: any Error) {
-        switch error {
-        case let remote as RemoteError: description = "\(remote.code): \(remote.message)"
-        case let timeout as RequestTimeoutError: description = "no answer: \(timeout); is the system running (scripts/run.sh)?"
-        default: description = "\(error)"
+    init(status: Int, body: Data) {
+        guard let error = (try? JSONValue.parse(body))?["error"], let code = error["code"]?.stringValue else {
+            description = "HTTP \(status): \(String(decoding: body.prefix(500), as: UTF8.self))"
+            return
         }
+        let details = (error["details"]?.arrayValue ?? []).map {
+            "\n  \($0["pointer"]?.stringValue ?? ""): \($0["message"]?.stringValue ?? "")"
+        }
+        description = "\(code): \(error["message"]?.stringValue ?? "")" + details.joined()
     }
 
     init(_ description: String) { self.description = description }
@@ -73,9 +100,7 @@ struct Templates: AsyncParsableCommand {
     @OptionGroup var connection: Connection
 
     func run() async throws {
-        let templates = try await connection.withBus { bus, context in
-            try await connection.request(ListTemplates(), bus: bus, context: context)
-        }
+        let templates = try await connection.get("/api/v1/templates", as: [TemplateSummary].self)
         for template in templates {
             print("\(template.code.padding(toLength: 12, withPad: " ", startingAt: 0)) v\(template.version)  \(template.name)")
         }
@@ -91,7 +116,6 @@ struct Create: AsyncParsableCommand {
     @Option(name: .customLong("param"), help: "A parameter as name=value (value as JSON where it parses, else text); repeat.")
     var params: [String] = []
     @Option(help: "The most the project may spend, in US dollars.") var budget: Double?
-    @Option(help: "Where approval e-mails go.") var email: String?
     @Flag(help: "Start at once.") var start = false
 
     func run() async throws {
@@ -101,9 +125,11 @@ struct Create: AsyncParsableCommand {
             let value = String(param[param.index(after: equals)...])
             values[String(param[..<equals])] = (try? JSONValue.parse(Data(value.utf8))) ?? .string(value)
         }
-        let request = CreateProject(
-            template: template, name: name ?? "\(template) project", params: values, budget: budget, start: start, ownerEmail: email)
-        let project = try await connection.withBus { bus, context in try await connection.request(request, bus: bus, context: context) }
+        var body: [String: JSONValue] = [
+            "template": .string(template), "name": .string(name ?? "\(template) project"), "params": .object(values), "start": .bool(start),
+        ]
+        if let budget { body["budget"] = .number(budget) }
+        let project = try await connection.post("/api/v1/projects", .object(body), as: ProjectView.self)
         print(project.id)
         FileHandle.standardError.write(
             Data("created \(project.name) (\(project.state.rawValue)); follow it with: aiwf watch \(project.id)\n".utf8))
@@ -116,9 +142,7 @@ struct Status: AsyncParsableCommand {
     @Argument var projectID: String
 
     func run() async throws {
-        let detail = try await connection.withBus { bus, context in
-            try await connection.request(GetProject(projectID: projectID), bus: bus, context: context)
-        }
+        let detail = try await connection.get("/api/v1/projects/\(projectID)", as: ProjectDetail.self)
         let project = detail.project
         print("\(project.name)  [\(project.template) v\(project.templateVersion)]  \(project.state.rawValue)  \(project.progress)%")
         if let stage = project.stage { print("stage: \(stage)\(project.waitingFor.map { ", waiting for \($0)" } ?? "")") }
@@ -138,7 +162,7 @@ struct List: AsyncParsableCommand {
     @OptionGroup var connection: Connection
 
     func run() async throws {
-        let page = try await connection.withBus { bus, context in try await connection.request(ListProjects(), bus: bus, context: context) }
+        let page = try await connection.get("/api/v1/projects?limit=200", as: ProjectPage.self)
         for project in page.projects {
             print(
                 "\(project.id)  \(project.state.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(project.progress)%  \(project.name)"
@@ -154,27 +178,34 @@ struct Watch: AsyncParsableCommand {
     @Flag(help: "Keep following while it waits for an approval or an advance.") var follow = false
 
     func run() async throws {
-        try await connection.withBus { bus, context in
-            var last = 0
-            while true {
-                let events = try await connection.request(GetProjectEvents(projectID: projectID, after: last), bus: bus, context: context)
-                for event in events {
-                    print("\(event.sequence)\t\(event.progress)%\t\(event.kind)\t\(event.message)")
-                    last = event.sequence
-                }
-                if let final = events.last {
-                    if final.state == .done || final.state == .failed { return }
-                    // It waits for the user: an approval, or someone to advance it (the project says which it waits for).
-                    if !follow, final.kind == "approval.requested" { return }
-                    if !follow, final.kind == "stage.waiting",
-                        try await connection.request(GetProject(projectID: projectID), bus: bus, context: context).project.waitingFor
-                            == "advance"
-                    {
-                        return
-                    }
-                }
-                try await Task.sleep(for: .milliseconds(300))
+        var last = 0
+        while true {
+            let events = Self.events(try await connection.text("/api/v1/projects/\(projectID)/events?follow=false&after=\(last)"))
+            for event in events {
+                print("\(event.sequence)\t\(event.progress)%\t\(event.kind)\t\(event.message)")
+                last = event.sequence
             }
+            if let final = events.last {
+                if final.state == .done || final.state == .failed { return }
+                // It waits for the user: an approval, or someone to advance it (the project says which it waits for).
+                if !follow, final.kind == "approval.requested" { return }
+                if !follow, final.kind == "stage.waiting",
+                    try await connection.get("/api/v1/projects/\(projectID)", as: ProjectDetail.self).project.waitingFor == "advance"
+                {
+                    return
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+    }
+
+    /// The log entries of a server-sent event stream (its `data:` lines).
+    static func events(_ stream: String) -> [ProjectEvent] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return stream.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("data: ") else { return nil }
+            return try? decoder.decode(ProjectEvent.self, from: Data(line.dropFirst(6).utf8))
         }
     }
 }
@@ -184,10 +215,7 @@ struct Approvals: AsyncParsableCommand {
     @OptionGroup var connection: Connection
 
     func run() async throws {
-        let approvals = try await connection.withBus { bus, context in
-            try await connection.request(
-                ListPendingApprovals(userID: connection.actor.userID), bus: bus, context: context)
-        }
+        let approvals = try await connection.get("/api/v1/approvals", as: [ApprovalView].self)
         for approval in approvals {
             print("\(approval.id)  \(approval.approvalType.rawValue)  project \(approval.projectID)  \(approval.summary)")
             for item in approval.items { print("    item \(item.id): \(item.title)") }
@@ -201,29 +229,26 @@ enum Decide {
         _ connection: Connection, approvalID: String, decision: ApprovalDecision, feedback: String? = nil, reason: String? = nil,
         changing itemIDs: [String] = []
     ) async throws {
-        let view = try await connection.withBus { bus, context in
-            let pending = try await connection.request(ListPendingApprovals(userID: connection.actor.userID), bus: bus, context: context)
-            guard let approval = pending.first(where: { $0.id == approvalID || $0.projectID == approvalID }) else {
-                throw CLIError("no pending approval of yours has the id '\(approvalID)' (see: aiwf approvals)")
-            }
-            if let unknown = itemIDs.first(where: { id in !approval.items.contains { $0.id == id } }) {
-                throw CLIError("approval \(approval.id) has no item '\(unknown)' (see: aiwf approvals)")
-            }
-            // Changes to some items: those get the feedback, the others are approved.
-            let items =
-                itemIDs.isEmpty
-                ? []
-                : approval.items.map { item in
-                    itemIDs.contains(item.id)
-                        ? ItemDecision(itemID: item.id, decision: .requestChanges, feedback: feedback)
-                        : ItemDecision(itemID: item.id, decision: .approve)
-                }
-            return try await connection.request(
-                DecideApproval(
-                    approvalID: approval.id, decider: .user(connection.actor.userID), decision: decision,
-                    contentHash: approval.contentHash, feedback: feedback, reason: reason, items: items),
-                bus: bus, context: context)
+        let pending = try await connection.get("/api/v1/approvals", as: [ApprovalView].self)
+        guard let approval = pending.first(where: { $0.id == approvalID || $0.projectID == approvalID }) else {
+            throw CLIError("no pending approval of yours has the id '\(approvalID)' (see: aiwf approvals)")
         }
+        if let unknown = itemIDs.first(where: { id in !approval.items.contains { $0.id == id } }) {
+            throw CLIError("approval \(approval.id) has no item '\(unknown)' (see: aiwf approvals)")
+        }
+        var body: [String: JSONValue] = ["decision": .string(decision.rawValue), "contentHash": .string(approval.contentHash)]
+        if let feedback { body["feedback"] = .string(feedback) }
+        if let reason { body["reason"] = .string(reason) }
+        // Changes to some items: those get the feedback, the others are approved.
+        if !itemIDs.isEmpty {
+            body["items"] = .array(
+                approval.items.map { item in
+                    itemIDs.contains(item.id)
+                        ? ["itemID": .string(item.id), "decision": "request_changes", "feedback": feedback.map { .string($0) } ?? .null]
+                        : ["itemID": .string(item.id), "decision": "approve"]
+                })
+        }
+        let view = try await connection.post("/api/v1/approvals/\(approval.id)/decision", .object(body), as: ApprovalView.self)
         print("\(view.id): \(view.state.rawValue)")
     }
 
@@ -257,9 +282,8 @@ enum Decide {
 /// The project actions, one subcommand each.
 enum Change {
     static func change(_ connection: Connection, _ projectID: String, _ action: ProjectAction, stage: String? = nil) async throws {
-        let project = try await connection.withBus { bus, context in
-            try await connection.request(ChangeProject(projectID: projectID, action: action, stage: stage), bus: bus, context: context)
-        }
+        let project = try await connection.post(
+            "/api/v1/projects/\(projectID)/\(action.rawValue)", stage.map { ["stage": .string($0)] }, as: ProjectView.self)
         print("\(project.id): \(project.state.rawValue)\(project.stage.map { " at \($0)" } ?? "")")
     }
 

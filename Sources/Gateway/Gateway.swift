@@ -29,9 +29,17 @@ struct GatewayCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let database = try host.openDatabase(migrations: SQLiteAccountStore.migrate)
         let accounts = Accounts(store: SQLiteAccountStore(database: database))
-        try await accounts.ensureFirstAdmin(
-            email: ServiceOptions.pick(adminEmail, "AIWF_ADMIN_EMAIL", in: environment), password: environment["AIWF_ADMIN_PASSWORD"],
-            logger: host.logger)
+        let email = ServiceOptions.pick(adminEmail, "AIWF_ADMIN_EMAIL", in: environment)
+        if let password = try await accounts.ensureFirstAdmin(
+            email: email, password: environment["AIWF_ADMIN_PASSWORD"], logger: host.logger)
+        {
+            let line = """
+                aiwf: the first admin is \(email ?? "admin@localhost") with the password \(password) (shown this once).
+                aiwf: make an API key: curl -u \(email ?? "admin@localhost"):\(password) -X POST http://localhost:\(host.configuration.httpPort)/api/v1/keys -H 'content-type: application/json' -d '{"name": "cli"}'
+
+                """
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         let timeout = requestTimeout ?? environment["AIWF_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 10
         let rate = keyRate ?? environment["AIWF_KEY_RATE_PER_MINUTE"].flatMap(Int.init) ?? 600
         let app = GatewayApp(accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate)

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// aiwf's services as separate processes on a virtual host of their own, each with its own data folder and HTTP
 /// port; stopped (killed) and cleaned up by `stop()`.
 public final class TestSystem: @unchecked Sendable {
@@ -43,6 +47,30 @@ public final class TestSystem: @unchecked Sendable {
         return problems
     }
 
+    /// The Gateway with a first admin, and an API key of theirs: its base URL, the key and the admin's user id.
+    public func startGateway() async throws -> (base: String, key: String, userID: String) {
+        let password = "a long admin password"
+        let (ready, problem) = try await start(
+            "Gateway", environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": password])
+        guard ready else { throw TestSystemError(description: problem) }
+        let base = "http://127.0.0.1:\(ports["Gateway"] ?? 0)"
+        var request = URLRequest(url: URL(string: base + "/api/v1/keys")!)
+        request.httpMethod = "POST"
+        request.setValue("Basic " + Data("admin@example.com:\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"name": "tests"}"#.utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let made = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        guard let key = made?["key"] as? String else {
+            throw TestSystemError(description: "no key: \(String(decoding: data, as: UTF8.self))")
+        }
+        var me = URLRequest(url: URL(string: base + "/api/v1/me")!)
+        me.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (meData, _) = try await URLSession.shared.data(for: me)
+        let userID = (try JSONSerialization.jsonObject(with: meData) as? [String: Any])?["id"] as? String ?? ""
+        return (base, key, userID)
+    }
+
     public func kill(_ name: String) {
         services[name]?.kill()
     }
@@ -52,4 +80,8 @@ public final class TestSystem: @unchecked Sendable {
         BrokerControl.deleteVirtualHost(virtualHost)
         try? FileManager.default.removeItem(at: folder)
     }
+}
+
+public struct TestSystemError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -11,12 +11,22 @@ import Testing
 /// a developer would: every built-in workflow from create to done, its approvals decided through ApprovalService.
 @Suite("End to end on RabbitMQ", .serialized, .timeLimit(.minutes(6)))
 struct EndToEndTests {
-    /// Runs the CLI as `ana`; returns what it printed.
-    static func cli(_ system: TestSystem, _ arguments: [String]) throws -> String {
+    /// The system with its Gateway: the CLI's way in, as the admin whose key it has.
+    struct Running {
+        let system: TestSystem
+        let base: String
+        let key: String
+        /// The admin as the services see them.
+        let owner: Actor
+    }
+
+    /// Runs the CLI with the admin's key; returns what it printed.
+    static func cli(_ running: Running, _ arguments: [String]) throws -> String {
+        let system = running.system
         let process = Process()
         process.executableURL = try ServiceProcess.binary("aiwf")
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": system.url, "AIWF_USER": "ana"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_URL": running.base, "AIWF_API_KEY": running.key]) { $1 }
         let output = Pipe()
         let errors = system.folder.appendingPathComponent("cli-errors.txt")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
@@ -33,26 +43,28 @@ struct EndToEndTests {
         return text
     }
 
-    /// The four services the engine needs, on a virtual host of their own.
-    static func startSystem() async throws -> TestSystem {
+    /// The four services the engine needs and the Gateway, on a virtual host of their own.
+    static func startSystem() async throws -> Running {
         let system = try TestSystem(repository: repository)
         let problems = try await system.startEngine()
         #expect(problems.isEmpty, "\(problems)")
-        return system
+        let (base, key, userID) = try await system.startGateway()
+        return Running(system: system, base: base, key: key, owner: Actor(userID: userID, roles: ["admin"]))
     }
 
     /// SIGKILL StageService as the design approval comes in and the pages are to be written, start it again: the project finishes, no task
     /// is generated twice (the provider's call count equals the generations the tasks record) and no approval is
     /// requested twice.
     @Test func aStageServiceKilledMidWorkflowFinishesItWithNothingDoneTwice() async throws {
-        let system = try await Self.startSystem()
+        let running = try await Self.startSystem()
+        let system = running.system
         defer { system.stop() }
         let bus = AMQPBus(url: try AMQPURL(system.url), serviceName: "e2e-crash", logger: quiet)
         defer { Task { await bus.close() } }
-        let context = MessageContext(actor: owner)
+        let context = MessageContext(actor: running.owner)
         let arguments = websiteParams.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
         let id =
-            try Self.cli(system, ["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(
+            try Self.cli(running, ["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(
                 String.init)
             ?? ""
         var killed = false
@@ -61,9 +73,9 @@ struct EndToEndTests {
             let project = try await bus.request(GetProject(projectID: id), context: context, timeout: .seconds(5)).project
             if project.state == .done || project.state == .failed { break }
             if project.state == .approvalPending,
-                try await !bus.request(ListPendingApprovals(userID: "ana", projectID: id), context: context).isEmpty
+                try await !bus.request(ListPendingApprovals(userID: running.owner.userID, projectID: id), context: context).isEmpty
             {
-                _ = try Self.cli(system, ["approve", id])
+                _ = try Self.cli(running, ["approve", id])
                 if !killed {
                     // The design is approved: the decision is on its way and the pages are about to be written.
                     system.kill("StageService")
@@ -90,19 +102,20 @@ struct EndToEndTests {
     }
 
     @Test func everyBuiltInWorkflowRunsToDoneDrivenByTheCLI() async throws {
-        let system = try await Self.startSystem()
+        let running = try await Self.startSystem()
+        let system = running.system
         defer { system.stop() }
 
         let bus = AMQPBus(url: try AMQPURL(system.url), serviceName: "e2e-test", logger: quiet)
         defer { Task { await bus.close() } }
-        let context = MessageContext(actor: owner)
+        let context = MessageContext(actor: running.owner)
         for code in ["website", "ebook", "course", "survey", "video"] {
             let template = try await bus.request(GetTemplate(code: code), context: context)
             var generator = InstanceGenerator(facts: [], topic: "a family bakery")
             let params = generator.instance(of: template.definition["params_schema"] ?? [:], name: code).objectValue ?? [:]
             let arguments = params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
             let id =
-                try Self.cli(system, ["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first ?? ""
+                try Self.cli(running, ["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first ?? ""
             var changesRequested = false
             var decisions = 0
             let deadline = ContinuousClock.now + .seconds(90)
@@ -110,13 +123,14 @@ struct EndToEndTests {
                 let project = try await bus.request(GetProject(projectID: String(id)), context: context).project
                 if project.state == .done || project.state == .failed { break }
                 if project.state == .approvalPending,
-                    try await !bus.request(ListPendingApprovals(userID: "ana", projectID: project.id), context: context).isEmpty
+                    try await !bus.request(ListPendingApprovals(userID: running.owner.userID, projectID: project.id), context: context)
+                        .isEmpty
                 {
                     if code == "website", project.stage == "content_review", !changesRequested {
-                        _ = try Self.cli(system, ["request-changes", project.id, "--feedback", "Mention the sourdough"])
+                        _ = try Self.cli(running, ["request-changes", project.id, "--feedback", "Mention the sourdough"])
                         changesRequested = true
                     } else {
-                        _ = try Self.cli(system, ["approve", project.id])
+                        _ = try Self.cli(running, ["approve", project.id])
                     }
                     decisions += 1
                 }
@@ -129,7 +143,7 @@ struct EndToEndTests {
                 #expect(changesRequested)
                 #expect(detail.stageRuns.filter { $0.stage == "page_content" }.count == 2, "the pages were written again after the request")
             }
-            let status = try Self.cli(system, ["status", String(id)])
+            let status = try Self.cli(running, ["status", String(id)])
             #expect(status.contains("done  100%"), "\(status)")
         }
     }

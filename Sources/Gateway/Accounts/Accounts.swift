@@ -79,19 +79,21 @@ struct Accounts: Sendable {
     }
 
     /// With no user at all, makes the first admin: from `email`/`password` when given, else `admin@localhost` with a
-    /// one-time password that is logged this once.
-    func ensureFirstAdmin(email: String?, password: String?, logger: Logger) async throws {
-        guard try await store.userCount() == 0 else { return }
+    /// one-time password, which is returned (and logged) this once.
+    @discardableResult
+    func ensureFirstAdmin(email: String?, password: String?, logger: Logger) async throws -> String? {
+        guard try await store.userCount() == 0 else { return nil }
         let address = email ?? "admin@localhost"
         let secret = password ?? Self.randomToken()
         _ = try await createUser(email: address, password: secret, role: .admin)
-        if password == nil {
-            logger.notice(
-                "first admin created; this password is shown once: sign in and create an API key",
-                metadata: ["email": "\(address)", "password": "\(secret)"])
-        } else {
+        guard password == nil else {
             logger.info("first admin created", metadata: ["email": "\(address)"])
+            return nil
         }
+        logger.notice(
+            "first admin created; this password is shown once: sign in and create an API key",
+            metadata: ["email": "\(address)", "password": "\(secret)"])
+        return secret
     }
 
     static func hash(_ secret: String) -> String {
