@@ -93,14 +93,7 @@ struct ProviderGateway: Sendable {
                         requestID: request.requestID, kind: "bad_request", message: problem, retryable: false, attempts: 0))
             }
             let context = MessageContext(correlationID: envelope.correlationID, idempotencyKey: request.requestID)
-            let streamer = request.streamTo.map {
-                ChunkStreamer(bus: bus, requestID: request.requestID, queue: $0, context: context, logger: logger)
-            }
-            var onText: Generator.AttemptTextSink?
-            if let streamer { onText = { attempt, text in await streamer.add(attempt: attempt, text: text) } }
-            metrics[provider]?.inFlight.increment()
-            let outcome = await generator.generate(request, onText: onText)
-            metrics[provider]?.inFlight.decrement()
+            let (outcome, streamer) = await generate(request, lane: provider, context: context)
             if let streamer { await streamer.finish(with: try outcome.message(context: context)) }
             switch outcome {
             case .generated(let event): return GenerationAnswer(generated: event)
@@ -186,14 +179,7 @@ struct ProviderGateway: Sendable {
             return try await refuse(message, requestID: request.requestID, because: problem)
         }
         let context = MessageContext(causedBy: message, idempotencyKey: request.requestID)
-        let streamer = request.streamTo.map {
-            ChunkStreamer(bus: bus, requestID: request.requestID, queue: $0, context: context, logger: logger)
-        }
-        var onText: Generator.AttemptTextSink?
-        if let streamer { onText = { attempt, text in await streamer.add(attempt: attempt, text: text) } }
-        metrics[lane]?.inFlight.increment()
-        let outcome = await generator.generate(request, onText: onText)
-        metrics[lane]?.inFlight.decrement()
+        let (outcome, streamer) = await generate(request, lane: lane, context: context)
         let answer = try outcome.message(context: context)
         async let recorded: Void = ledger.record(answer, outcome: outcome, answering: message)
         if let streamer { await streamer.finish(with: answer) }
@@ -204,6 +190,20 @@ struct ProviderGateway: Sendable {
             logger.error(
                 "answer published but not recorded in the ledger", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
         }
+    }
+
+    /// Calls the provider for `request`, its text streamed to `streamTo` when it names a queue; the streamer is
+    /// returned for the caller to end with the answer.
+    private func generate(_ request: GenerateContent, lane: String, context: MessageContext) async -> (GenerationResult, ChunkStreamer?) {
+        let streamer = request.streamTo.map {
+            ChunkStreamer(bus: bus, requestID: request.requestID, queue: $0, context: context, logger: logger)
+        }
+        var onText: Generator.AttemptTextSink?
+        if let streamer { onText = { attempt, text in await streamer.add(attempt: attempt, text: text) } }
+        metrics[lane]?.inFlight.increment()
+        let outcome = await generator.generate(request, onText: onText)
+        metrics[lane]?.inFlight.decrement()
+        return (outcome, streamer)
     }
 
     /// Answers `message` with a `bad_request` failure, recorded like any answer, without calling a provider.

@@ -73,16 +73,11 @@ struct GatewayEndToEndTests {
     /// The Gateway in front of ProviderGateway (local provider), with an admin's key.
     static func startCompatSystem() async throws -> (TestSystem, String, String) {
         let system = try TestSystem(repository: repository)
-        let (providerReady, providerProblem) = try await system.start(
-            "ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
-        #expect(providerReady, "\(providerProblem)")
         let (ready, problem) = try await system.start(
-            "Gateway", environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": "a long admin password"])
+            "ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
         #expect(ready, "\(problem)")
-        let base = "http://127.0.0.1:\(system.ports["Gateway"] ?? 0)"
-        let basic = "Basic " + Data("admin@example.com:a long admin password".utf8).base64EncodedString()
-        let made = try await API(base: base, authorization: basic).call(.POST, "/api/v1/keys", body: #"{"name": "sdk"}"#)
-        return (system, base, made.body["key"]?.stringValue ?? "")
+        let (base, key, _) = try await system.startGateway()
+        return (system, base, key)
     }
 
     @Test func theOfficialOpenAIAndAnthropicClientsWorkAgainstTheGateway() async throws {
@@ -116,14 +111,8 @@ struct GatewayEndToEndTests {
         defer { system.stop() }
         let problems = try await system.startEngine()
         #expect(problems.isEmpty, "\(problems)")
-        let (ready, problem) = try await system.start(
-            "Gateway", environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": "a long admin password"])
-        #expect(ready, "\(problem)")
-        let base = "http://127.0.0.1:\(system.ports["Gateway"] ?? 0)"
-        let basic = "Basic " + Data("admin@example.com:a long admin password".utf8).base64EncodedString()
-        let made = try await API(base: base, authorization: basic).call(.POST, "/api/v1/keys", body: #"{"name": "e2e"}"#)
-        #expect(made.status == 201)
-        let api = API(base: base, authorization: "Bearer " + (made.body["key"]?.stringValue ?? ""))
+        let (base, key, _) = try await system.startGateway()
+        let api = API(base: base, authorization: "Bearer \(key)")
 
         let params = """
             {"company_name": "Acme Bakery", "industry": "bakery", "website_type": "business", "page_count": 3, \
