@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import ServiceStorage
 import Testing
 import Yams
 
@@ -42,6 +43,16 @@ struct GatewayRouterTests {
             #expect(try await client.json(.get, "/api/v1/me", Credentials.bearer(key)).status == .unauthorized)
             #expect(try await client.json(.get, "/api/v1/me", Credentials.bearer("aiwf_made-up")).status == .unauthorized)
         }
+    }
+
+    @Test func withNothingSetTheFirstAdminIsAdminAtLocalhostWithAOneTimePasswordThatWorks() async throws {
+        let accounts = Accounts(
+            store: SQLiteAccountStore(database: try ServiceDatabase.inMemory(migrations: SQLiteAccountStore.migrate)), bcryptCost: 4)
+        let password = try #require(try await accounts.ensureFirstAdmin(email: nil, password: nil, logger: quiet))
+        #expect(password.count >= 40)
+        let admin = try await accounts.identify(email: "admin@localhost", password: password)
+        #expect(admin?.role == .admin)
+        #expect(try await accounts.ensureFirstAdmin(email: nil, password: nil, logger: quiet) == nil, "made once only")
     }
 
     @Test func aUserSeesAndActsOnOnlyTheirOwnProjects() async throws {

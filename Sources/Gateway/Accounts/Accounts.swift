@@ -108,7 +108,7 @@ struct Accounts: Sendable {
 
     static func looksLikeEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.count <= 254
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !parts[1].hasPrefix(".") && text.count <= 254
             && !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
     }
 }
