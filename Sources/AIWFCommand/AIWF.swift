@@ -229,8 +229,15 @@ enum Decide {
         _ connection: Connection, approvalID: String, decision: ApprovalDecision, feedback: String? = nil, reason: String? = nil,
         changing itemIDs: [String] = []
     ) async throws {
-        let pending = try await connection.get("/api/v1/approvals", as: [ApprovalView].self)
-        guard let approval = pending.first(where: { $0.id == approvalID || $0.projectID == approvalID }) else {
+        // A project that has just asked for an approval may not have it stored at ApprovalService yet: a few tries.
+        var found: ApprovalView?
+        for attempt in 0..<20 {
+            let pending = try await connection.get("/api/v1/approvals", as: [ApprovalView].self)
+            found = pending.first { $0.id == approvalID || $0.projectID == approvalID }
+            if found != nil || attempt == 19 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        guard let approval = found else {
             throw CLIError("no pending approval of yours has the id '\(approvalID)' (see: aiwf approvals)")
         }
         if let unknown = itemIDs.first(where: { id in !approval.items.contains { $0.id == id } }) {

@@ -441,3 +441,18 @@ public struct ApprovalActivity: Codable, Sendable, Equatable {
         self.at = at
     }
 }
+
+/// What an email address must look like before it may reach a mail header: one `local@domain`, printable ASCII,
+/// no spaces, quotes, angle brackets, commas or line breaks (so nothing can add a header or a recipient).
+public enum EmailAddress {
+    public static func isValid(_ text: String) -> Bool {
+        guard text.utf8.count <= 254, let at = text.lastIndex(of: "@") else { return false }
+        let local = text[..<at]
+        let domain = text[text.index(after: at)...]
+        let allowedLocal = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+-/=?^_`{|}~")
+        let allowedDomain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+        return !local.isEmpty && local.count <= 64 && local.allSatisfy(allowedLocal.contains) && !local.hasPrefix(".")
+            && !local.hasSuffix(".") && !local.contains("..") && domain.contains(".") && domain.allSatisfy(allowedDomain.contains)
+            && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.hasPrefix("-") && !domain.contains("..")
+    }
+}

@@ -34,8 +34,8 @@ struct GatewayCommand: AsyncParsableCommand {
             email: email, password: environment["AIWF_ADMIN_PASSWORD"], logger: host.logger)
         {
             let line = """
-                aiwf: the first admin is \(email ?? "admin@localhost") with the password \(password) (shown this once).
-                aiwf: make an API key: curl -u \(email ?? "admin@localhost"):\(password) -X POST http://localhost:\(host.configuration.httpPort)/api/v1/keys -H 'content-type: application/json' -d '{"name": "cli"}'
+                aiwf: the first admin is \(email ?? Accounts.defaultAdmin) with the password \(password) (shown this once).
+                aiwf: make an API key: curl -u \(email ?? Accounts.defaultAdmin):\(password) -X POST http://localhost:\(host.configuration.httpPort)/api/v1/keys -H 'content-type: application/json' -d '{"name": "cli"}'
 
                 """
             FileHandle.standardError.write(Data(line.utf8))

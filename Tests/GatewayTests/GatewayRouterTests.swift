@@ -45,14 +45,15 @@ struct GatewayRouterTests {
         }
     }
 
-    @Test func withNothingSetTheFirstAdminIsAdminAtLocalhostWithAOneTimePasswordThatWorks() async throws {
+    @Test func withNothingSetTheFirstAdminHasTheDefaultAddressAndAOneTimePasswordThatWorks() async throws {
         let accounts = Accounts(
             store: SQLiteAccountStore(database: try ServiceDatabase.inMemory(migrations: SQLiteAccountStore.migrate)), bcryptCost: 4)
         let password = try #require(try await accounts.ensureFirstAdmin(email: nil, password: nil, logger: quiet))
         #expect(password.count >= 40)
-        let admin = try await accounts.identify(email: "admin@localhost", password: password)
+        let admin = try await accounts.identify(email: Accounts.defaultAdmin, password: password)
         #expect(admin?.role == .admin)
         #expect(try await accounts.ensureFirstAdmin(email: nil, password: nil, logger: quiet) == nil, "made once only")
+        #expect(EmailAddress.isValid(Accounts.defaultAdmin), "ApprovalService takes it as an assignee")
     }
 
     @Test func aUserSeesAndActsOnOnlyTheirOwnProjects() async throws {

@@ -1,3 +1,4 @@
+import Contracts
 import Crypto
 import Foundation
 import HummingbirdBcrypt
@@ -11,6 +12,9 @@ struct Accounts: Sendable {
     var clock: @Sendable () -> Date = { Date() }
     let keys = KeyCache()
     let usage = UsageCounter()
+
+    /// The first admin's address when none is given (`.localhost` is reserved for this kind of use).
+    static let defaultAdmin = "admin@aiwf.localhost"
 
     /// Keys look like `aiwf_` and 43 URL-safe characters (32 random bytes).
     static let keyPrefix = "aiwf_"
@@ -38,7 +42,7 @@ struct Accounts: Sendable {
     func createUser(email: String, password: String, role: Role) async throws -> User {
         let email = email.trimmingCharacters(in: .whitespaces)
         var problems: [APIError.Detail] = []
-        if !Self.looksLikeEmail(email) {
+        if !EmailAddress.isValid(email) {
             problems.append(.init(pointer: "/email", message: "give an e-mail address such as ana@example.com"))
         }
         if password.count < 10 || password.utf8.count > 72 {
@@ -78,12 +82,12 @@ struct Accounts: Sendable {
         return (key, secret)
     }
 
-    /// With no user at all, makes the first admin: from `email`/`password` when given, else `admin@localhost` with a
+    /// With no user at all, makes the first admin: from `email`/`password` when given, else ``defaultAdmin`` with a
     /// one-time password, which is returned (and logged) this once.
     @discardableResult
     func ensureFirstAdmin(email: String?, password: String?, logger: Logger) async throws -> String? {
         guard try await store.userCount() == 0 else { return nil }
-        let address = email ?? "admin@localhost"
+        let address = email ?? Self.defaultAdmin
         let secret = password ?? Self.randomToken()
         _ = try await createUser(email: address, password: secret, role: .admin)
         guard password == nil else {
@@ -106,9 +110,4 @@ struct Accounts: Sendable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func looksLikeEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !parts[1].hasPrefix(".") && text.count <= 254
-            && !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
-    }
 }
