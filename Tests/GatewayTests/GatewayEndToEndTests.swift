@@ -72,7 +72,7 @@ struct GatewayEndToEndTests {
 
     /// The Gateway in front of ProviderGateway (local provider), with an admin's key.
     static func startCompatSystem() async throws -> (TestSystem, String, String) {
-        let system = try TestSystem(repository: repository)
+        let system = try await TestSystem(repository: repository)
         let (ready, problem) = try await system.start(
             "ProviderGateway", ["--providers", repository.appendingPathComponent("providers.yaml").path])
         #expect(ready, "\(problem)")
@@ -84,16 +84,9 @@ struct GatewayEndToEndTests {
         let (system, base, key) = try await Self.startCompatSystem()
         defer { system.stop() }
         let script = repository.appendingPathComponent("Tests/GatewayTests/Scripts/sdk_check.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, base, key]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let result = try await runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script, base, key])
+        let text = result.output + result.errors
+        #expect(result.status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
         let admin = API(base: base, authorization: "Bearer \(key)")
         let providers = try await admin.call(.GET, "/api/v1/admin/providers")
@@ -107,7 +100,7 @@ struct GatewayEndToEndTests {
     }
 
     @Test func aWebsiteProjectRunsToDoneThroughTheAPIFollowedOnItsEventStream() async throws {
-        let system = try TestSystem(repository: repository)
+        let system = try await TestSystem(repository: repository)
         defer { system.stop() }
         let problems = try await system.startEngine()
         #expect(problems.isEmpty, "\(problems)")

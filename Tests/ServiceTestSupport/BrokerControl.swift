@@ -6,6 +6,10 @@ public enum BrokerControl {
     /// Closes every connection whose client-given name starts with `prefix`, as `rabbitmqctl close_all_connections`
     /// would, but only this test's, so tests running beside it are not disturbed.
     public static func closeConnections(named prefix: String) async throws {
+        try await offThePool { try closeConnectionsNow(named: prefix) }
+    }
+
+    private static func closeConnectionsNow(named prefix: String) throws {
         let node = try node()
         let listing = try run(["-n", node, "list_connections", "-q", "--no-table-headers", "pid", "client_properties"]).output
         let pids = listing.split(separator: "\n").filter { $0.contains("\"\(prefix)") }.compactMap { line in
@@ -19,7 +23,11 @@ public enum BrokerControl {
 
     /// A virtual host of the test's own, so services started for it share no queue with tests running beside it;
     /// returns its URL. Remove it with ``deleteVirtualHost(_:)``.
-    public static func makeVirtualHost(_ name: String) throws -> String {
+    public static func makeVirtualHost(_ name: String) async throws -> String {
+        try await offThePool { try makeVirtualHostNow(name) }
+    }
+
+    private static func makeVirtualHostNow(_ name: String) throws -> String {
         let node = try node()
         _ = try run(["-n", node, "add_vhost", name])
         _ = try run(["-n", node, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"])
@@ -27,9 +35,20 @@ public enum BrokerControl {
         return (base.hasSuffix("/") ? base : base + "/") + name
     }
 
+    /// Deletes the virtual host on a thread of its own, without waiting (it is called from `defer`).
     public static func deleteVirtualHost(_ name: String) {
-        guard let node = try? node() else { return }
-        _ = try? run(["-n", node, "delete_vhost", name])
+        Thread.detachNewThread {
+            guard let node = try? node() else { return }
+            _ = try? run(["-n", node, "delete_vhost", name])
+        }
+    }
+
+    /// rabbitmqctl starts an Erlang VM and takes a second or more: run on one of the two cooperative threads, it
+    /// would stall every other test meanwhile.
+    private static func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
+        }
     }
 
     /// The node the tests' broker runs as: `AIWF_BROKER_NODE`, the project's own node, or the system's default one.

@@ -16,9 +16,9 @@ public final class TestSystem: @unchecked Sendable {
     /// The repository, for the workflows and providers.yaml.
     public let repository: URL
 
-    public init(repository: URL) throws {
+    public init(repository: URL) async throws {
         self.repository = repository
-        url = try BrokerControl.makeVirtualHost(virtualHost)
+        url = try await BrokerControl.makeVirtualHost(virtualHost)
     }
 
     /// Starts `name` and waits until it is ready; false (with its log) when it is not.

@@ -21,31 +21,19 @@ struct EndToEndTests {
     }
 
     /// Runs the CLI with the admin's key; returns what it printed.
-    static func cli(_ running: Running, _ arguments: [String]) throws -> String {
-        let system = running.system
-        let process = Process()
-        process.executableURL = try ServiceProcess.binary("aiwf")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_URL": running.base, "AIWF_API_KEY": running.key]) { $1 }
-        let output = Pipe()
-        let errors = system.folder.appendingPathComponent("cli-errors.txt")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        if process.terminationStatus != 0 {
-            let said = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            throw CLIFailure(description: "aiwf \(arguments.joined(separator: " ")): \(text)\(said)")
+    static func cli(_ running: Running, _ arguments: [String]) async throws -> String {
+        let result = try await runProcess(
+            try ServiceProcess.binary("aiwf"), arguments,
+            environment: ProcessInfo.processInfo.environment.merging(["AIWF_URL": running.base, "AIWF_API_KEY": running.key]) { $1 })
+        guard result.status == 0 else {
+            throw CLIFailure(description: "aiwf \(arguments.joined(separator: " ")): \(result.output)\(result.errors)")
         }
-        return text
+        return result.output
     }
 
     /// The four services the engine needs and the Gateway, on a virtual host of their own.
     static func startSystem() async throws -> Running {
-        let system = try TestSystem(repository: repository)
+        let system = try await TestSystem(repository: repository)
         let problems = try await system.startEngine()
         #expect(problems.isEmpty, "\(problems)")
         let (base, key, userID) = try await system.startGateway()
@@ -64,7 +52,7 @@ struct EndToEndTests {
         let context = MessageContext(actor: running.owner)
         let arguments = websiteParams.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
         let id =
-            try Self.cli(running, ["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(
+            try await Self.cli(running, ["create", "website", "--name", "Crash", "--start"] + arguments).split(separator: "\n").first.map(
                 String.init)
             ?? ""
         var killed = false
@@ -75,7 +63,7 @@ struct EndToEndTests {
             if project.state == .approvalPending,
                 try await !bus.request(ListPendingApprovals(userID: running.owner.userID, projectID: id), context: context).isEmpty
             {
-                _ = try Self.cli(running, ["approve", id])
+                _ = try await Self.cli(running, ["approve", id])
                 if !killed {
                     // The design is approved: the decision is on its way and the pages are about to be written.
                     system.kill("StageService")
@@ -115,7 +103,8 @@ struct EndToEndTests {
             let params = generator.instance(of: template.definition["params_schema"] ?? [:], name: code).objectValue ?? [:]
             let arguments = params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
             let id =
-                try Self.cli(running, ["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first ?? ""
+                try await Self.cli(running, ["create", code, "--name", "E2E \(code)", "--start"] + arguments).split(separator: "\n").first
+                ?? ""
             var changesRequested = false
             var decisions = 0
             let deadline = ContinuousClock.now + .seconds(90)
@@ -127,10 +116,10 @@ struct EndToEndTests {
                         .isEmpty
                 {
                     if code == "website", project.stage == "content_review", !changesRequested {
-                        _ = try Self.cli(running, ["request-changes", project.id, "--feedback", "Mention the sourdough"])
+                        _ = try await Self.cli(running, ["request-changes", project.id, "--feedback", "Mention the sourdough"])
                         changesRequested = true
                     } else {
-                        _ = try Self.cli(running, ["approve", project.id])
+                        _ = try await Self.cli(running, ["approve", project.id])
                     }
                     decisions += 1
                 }
@@ -143,7 +132,7 @@ struct EndToEndTests {
                 #expect(changesRequested)
                 #expect(detail.stageRuns.filter { $0.stage == "page_content" }.count == 2, "the pages were written again after the request")
             }
-            let status = try Self.cli(running, ["status", String(id)])
+            let status = try await Self.cli(running, ["status", String(id)])
             #expect(status.contains("done  100%"), "\(status)")
         }
     }
