@@ -145,7 +145,7 @@ struct Status: AsyncParsableCommand {
         let detail = try await connection.get("/api/v1/projects/\(projectID)", as: ProjectDetail.self)
         let project = detail.project
         print("\(project.name)  [\(project.template) v\(project.templateVersion)]  \(project.state.rawValue)  \(project.progress)%")
-        if let stage = project.stage { print("stage: \(stage)\(project.waitingFor.map { ", waiting for \($0)" } ?? "")") }
+        if let stage = project.stage { print("stage: \(stage)\(project.waitingFor.map { ", waiting for \($0.rawValue)" } ?? "")") }
         if let message = project.message { print("note: \(message)") }
         print(String(format: "cost: $%.4f", project.cost))
         for run in detail.stageRuns {
@@ -190,7 +190,7 @@ struct Watch: AsyncParsableCommand {
                 // It waits for the user: an approval, or someone to advance it (the project says which it waits for).
                 if !follow, final.kind == "approval.requested" { return }
                 if !follow, final.kind == "stage.waiting",
-                    try await connection.get("/api/v1/projects/\(projectID)", as: ProjectDetail.self).project.waitingFor == "advance"
+                    try await connection.get("/api/v1/projects/\(projectID)", as: ProjectDetail.self).project.waitingFor == .advance
                 {
                     return
                 }

@@ -15,6 +15,20 @@ public enum ProjectReason: String, Codable, Sendable {
 }
 
 /// Where one unit of generation is.
+/// What a running project waits for; every waiting state names one.
+public enum WaitingFor: String, Codable, Sendable, CaseIterable {
+    /// Its tasks are with the provider gateway.
+    case generation
+    /// A system action or a `cli_loop` command runs.
+    case action
+    /// Someone to advance it (a manual stage, a stage without `auto_advance`).
+    case advance
+    /// A `transition_delay` to pass.
+    case timer
+    /// A decision at ApprovalService.
+    case approval
+}
+
 public enum TaskState: String, Codable, Sendable {
     case pending, queued, processing, done, failed
 }
@@ -154,7 +168,7 @@ public struct ProjectView: Codable, Sendable, Equatable {
     /// The stage it is in.
     public var stage: String?
     /// What it waits for now: `generation`, `action`, `advance`, `approval`, `timer`, or nothing.
-    public var waitingFor: String?
+    public var waitingFor: WaitingFor?
     /// 0–100.
     public var progress: Int
     public var params: [String: JSONValue]
@@ -169,7 +183,7 @@ public struct ProjectView: Codable, Sendable, Equatable {
 
     public init(
         id: String, name: String, template: String, templateVersion: Int, ownerID: String, state: ProjectState,
-        reason: ProjectReason? = nil, message: String? = nil, stage: String? = nil, waitingFor: String? = nil, progress: Int,
+        reason: ProjectReason? = nil, message: String? = nil, stage: String? = nil, waitingFor: WaitingFor? = nil, progress: Int,
         params: [String: JSONValue], budget: Double? = nil, cost: Double, createdAt: Date, startedAt: Date? = nil, completedAt: Date? = nil,
         lastEvent: Int
     ) {

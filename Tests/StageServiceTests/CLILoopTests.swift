@@ -106,6 +106,18 @@ struct CLILoopTests {
         #expect(Set(failed.artifacts.map(\.name)) == ["build-iteration-1.txt", "build-iteration-1.stderr.txt"])
     }
 
+    @Test func aFailedLoopRunsAgainOnRetry() async throws {
+        let script = try Script(#"if [ -f "$(dirname "$0")/ok" ]; then echo ALL-DONE; else echo 'not yet' >&2; exit 1; fi"#)
+        let bed = try await bed(try workflow(command: script.path), allowing: [script.path])
+        defer { bed.stop() }
+        let project = try await bed.create("custom", params: ["topic": "bread"])
+        #expect(try await bed.run(project.id, until: .failed).project.message?.contains("not yet") == true)
+        FileManager.default.createFile(atPath: script.folder.appendingPathComponent("ok").path, contents: nil)
+        _ = try await bed.engine.change(ChangeProject(projectID: project.id, action: .retry), actor: owner)
+        let done = try await bed.run(project.id, until: .done)
+        #expect(done.project.state == .done, "\(done.project.message ?? "") waiting for \(done.project.waitingFor?.rawValue ?? "-")")
+    }
+
     @Test func reachingMaxIterationsWithoutTheMarkerEndsTheStageUnfinished() async throws {
         let script = try Script("echo still going")
         let bed = try await bed(try workflow(command: script.path, iterations: 2), allowing: [script.path])

@@ -242,11 +242,11 @@ struct EngineTests {
         let bed = try await EngineBed(templates: templates)
         defer { bed.stop() }
         let project = try await bed.create("custom", params: ["topic": "bread"])
-        #expect(try await bed.run { try await bed.project(project.id).project.waitingFor == "timer" })
+        #expect(try await bed.run { try await bed.project(project.id).project.waitingFor == .timer })
         try await bed.engine.pass(at: bed.now.addingTimeInterval(30))
         #expect(try await bed.project(project.id).project.stage == "draft", "not before its 60 s")
         bed.advanceClock(by: 61)
-        #expect(try await bed.run { try await bed.project(project.id).project.waitingFor == "advance" })
+        #expect(try await bed.run { try await bed.project(project.id).project.waitingFor == .advance })
         #expect(try await bed.project(project.id).project.stage == "wait")
         await #expect(throws: StageError.self) {
             try await bed.engine.change(ChangeProject(projectID: project.id, action: .resume), actor: owner)

@@ -47,7 +47,7 @@ extension Engine {
                 timer.firedAt = now
                 try timer.update(db)
                 guard let work = try ProjectWork.load(timer.projectID, db: db, now: now, settings: settings, prices: prices),
-                    work.project.state == .running, work.project.stageRunID == timer.stageRunID, work.project.waitingFor == "timer",
+                    work.project.state == .running, work.project.stageRunID == timer.stageRunID, work.project.waitingFor == .timer,
                     let stage = work.project.stage.flatMap({ work.definition.stage($0) })
                 else { continue }
                 try work.advance(from: stage)
@@ -157,7 +157,8 @@ extension Engine {
     /// commits only if the project is still where it was.
     func runActions(now: Date) async throws {
         let waiting = try await database.read { db in
-            try ProjectRecord.filter(Column("state") == ProjectState.running.rawValue && Column("waitingFor") == "action").limit(64)
+            try ProjectRecord.filter(Column("state") == ProjectState.running.rawValue && Column("waitingFor") == WaitingFor.action.rawValue)
+                .limit(64)
                 .fetchAll(db)
         }
         for project in waiting {
@@ -230,7 +231,7 @@ extension Engine {
         let artifacts = self.artifacts
         try await outbox.commit { db -> (Void, [OutgoingMessage]) in
             guard let work = try ProjectWork.load(id, db: db, now: now, settings: settings),
-                work.project.state == .running, work.project.stageRunID == runID, work.project.waitingFor == "action",
+                work.project.state == .running, work.project.stageRunID == runID, work.project.waitingFor == .action,
                 let run = try work.currentRun
             else { return ((), []) }
             let files: [ArtifactFile]

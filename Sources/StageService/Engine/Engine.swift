@@ -121,7 +121,7 @@ struct Engine: Sendable {
             try work.stageProgressed()
             try work.dispatchReady()
         case .advance:
-            guard state == .running, work.project.waitingFor == "advance", let run = try work.currentRun,
+            guard state == .running, work.project.waitingFor == .advance, let run = try work.currentRun,
                 let stage = work.definition.stage(run.stage)
             else { throw refuse("it is not waiting for someone to advance it (it is \(state.rawValue))") }
             if run.state == .running {
@@ -168,7 +168,7 @@ struct Engine: Sendable {
         }
         guard var run = try work.currentRun, let stage = work.definition.stage(run.stage) else { throw refuse("it has no current stage") }
         let failed = try work.tasks(of: run.id).filter { $0.state == .failed && (taskID == nil || $0.id == taskID) }
-        guard !failed.isEmpty || (state == .failed && stage.executionMode == .system) else {
+        guard !failed.isEmpty || (state == .failed && stage.executionMode != .ai) else {
             throw refuse(taskID.map { "task '\($0)' of the current stage has not failed" } ?? "no task of the current stage has failed")
         }
         for var task in failed {
@@ -185,7 +185,8 @@ struct Engine: Sendable {
             run.state = .running
             run.completedAt = nil
             try run.update(work.db)
-            work.update { $0.waitingFor = stage.executionMode == .system ? "action" : "generation" }
+            // A system or cli_loop stage runs its action again; an ai stage sends its tasks again.
+            work.update { $0.waitingFor = stage.executionMode == .ai ? .generation : .action }
         }
         try work.log("project.retried", "trying \(failed.isEmpty ? stage.name : "\(failed.count) failed task(s)") again")
     }

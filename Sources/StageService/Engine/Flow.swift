@@ -30,17 +30,17 @@ extension ProjectWork {
             } catch let fault as EngineFault {
                 return try fail(.error, fault.description)
             }
-            update { $0.waitingFor = "generation" }
+            update { $0.waitingFor = .generation }
             try dispatchReady()
             try stageProgressed()
         case .system, .cliLoop:
-            update { $0.waitingFor = "action" }
+            update { $0.waitingFor = .action }
             needsPass = true
         case .manual:
             if stage.needsApproval {
                 try requestApproval(at: stage, run: run, reviewing: stage.reviewOf.flatMap { definition.stage($0) })
             } else {
-                update { $0.waitingFor = "advance" }
+                update { $0.waitingFor = .advance }
                 try log("stage.waiting", "\(stage.name) waits for someone to advance it", stage: stage.code)
             }
         }
@@ -159,13 +159,13 @@ extension ProjectWork {
                     projectID: project.id, stageRunID: run.id, kind: .advance, dueAt: now.addingTimeInterval(TimeInterval(delay)))
                 try timer.insert(db)
                 needsPass = true
-                update { $0.waitingFor = "timer" }
+                update { $0.waitingFor = .timer }
                 try log("stage.waiting", "moves on in \(delay) s", stage: stage.code)
             } else {
                 try advance(from: stage)
             }
         } else {
-            update { $0.waitingFor = "advance" }
+            update { $0.waitingFor = .advance }
             try log("stage.waiting", "\(stage.name) is done; it waits for someone to advance the project", stage: stage.code)
         }
     }
@@ -235,7 +235,7 @@ extension ProjectWork {
             idempotencyKey: "approval-\(run.id)")
         update {
             $0.state = .approvalPending
-            $0.waitingFor = "approval"
+            $0.waitingFor = .approval
         }
         try log("approval.requested", "\(stage.name) waits for your approval (\(items.count) item(s))", stage: stage.code)
     }

@@ -20,7 +20,7 @@ struct ProjectRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var message: String?
     var stage: String?
     var stageRunID: String?
-    var waitingFor: String?
+    var waitingFor: WaitingFor?
     var progress: Int
     var budget: Double?
     var cost: Double
