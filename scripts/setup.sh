@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what aiwf needs on Debian 12 and is missing: RabbitMQ, librabbitmq, SQLite and libcurl headers,
-# pkg-config, bubblewrap (the sandbox of cli_loop commands); with --tests also what the tests use (an SMTP sink, the openai and anthropic Python clients). Checks that a Swift 6 toolchain is on the PATH.
+# pkg-config, bubblewrap (the sandbox of cli_loop commands); with --tests also what the tests use (an SMTP sink, the openai and anthropic Python clients, schemathesis). Checks that a Swift 6 toolchain is on the PATH.
 # Safe to run again; it installs nothing that is present.
 set -euo pipefail
 
@@ -31,9 +31,11 @@ if [ "${version:-0}" -lt 6 ]; then
     exit 1
 fi
 
-# The tests drive the Gateway with the official OpenAI and Anthropic client libraries, unchanged.
-if [ "${1:-}" = "--tests" ] && ! python3 -c "import openai, anthropic" 2>/dev/null; then
-    echo "aiwf: installing the openai and anthropic Python clients (for the tests)"
-    python3 -m pip install --quiet --disable-pip-version-check openai==3.57.0 anthropic==2.15.0 2>/dev/null \
-        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages openai==3.57.0 anthropic==2.15.0
+# The tests drive the Gateway with the official OpenAI and Anthropic client libraries, unchanged, and check its
+# OpenAPI document with schemathesis.
+python_packages=(openai==3.57.0 anthropic==2.15.0 schemathesis==4.32.5)
+if [ "${1:-}" = "--tests" ] && ! { python3 -c "import openai, anthropic, schemathesis" 2>/dev/null; }; then
+    echo "aiwf: installing ${python_packages[*]} (for the tests)"
+    python3 -m pip install --quiet --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 fi
