@@ -2,8 +2,18 @@
 public enum ServiceQueues {
     /// TemplateService: template queries and upserts.
     public static let templateCommands = "template.commands"
-    /// StageService: project commands and queries.
+    /// StageService: project commands (create, change).
     public static let stageCommands = "stage.commands"
+    /// StageService: project reads (transient).
+    public static let stageQueries = "stage.queries"
+    /// StageService: `ContentGenerated` / `GenerationFailed` from the events exchange.
+    public static let stageResults = "stage.generation-results"
+    /// StageService: `ApprovalDecided` / `ApprovalExpired` from the events exchange.
+    public static let stageApprovalOutcomes = "stage.approval-outcomes"
+    /// StageService: `GenerationChunk`s ProviderGateway streams to it.
+    public static let stageChunks = "stage.generation-chunks"
+    /// ProviderGateway: queries any replica answers (price list, status).
+    public static let providerRequests = "provider.requests"
     /// ApprovalService: `RequestApproval` commands.
     public static let approvalCommands = "approval.commands"
     /// ApprovalService: decisions and queries (request/reply).

@@ -106,7 +106,7 @@ struct ProviderGateway: Sendable {
     }
 
     /// Queries any replica answers (the price list); classic and transient work, as a lost query is asked again.
-    static let requestsQueue = "provider.requests"
+    static let requestsQueue = ServiceQueues.providerRequests
 
     /// The providers, their models and prices, from `providers.yaml`.
     var priceList: PriceList {

@@ -15,11 +15,11 @@ struct StageService: Sendable {
     let bus: any MessageBus
 
     /// Results and decisions come from the events exchange, each kind to a queue of its own.
-    static let resultsQueue = "stage.generation-results"
-    static let approvalsQueue = "stage.approval-outcomes"
+    static let resultsQueue = ServiceQueues.stageResults
+    static let approvalsQueue = ServiceQueues.stageApprovalOutcomes
     /// Where ProviderGateway streams answers as they are written.
-    static let chunksQueue = "stage.generation-chunks"
-    static let queriesQueue = "stage.queries"
+    static let chunksQueue = ServiceQueues.stageChunks
+    static let queriesQueue = ServiceQueues.stageQueries
 
     static func build(
         database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, prices: (any PriceSource)? = nil,

@@ -40,16 +40,22 @@ final class UsageCounter: Sendable {
         var tokensIn = 0
         var tokensOut = 0
         var cost = 0.0
+
+        static func += (lhs: inout Totals, rhs: Totals) {
+            lhs.requests += rhs.requests
+            lhs.tokensIn += rhs.tokensIn
+            lhs.tokensOut += rhs.tokensOut
+            lhs.cost += rhs.cost
+        }
     }
     private let pending = Mutex<[String: Totals]>([:])
 
     func add(keyID: String, tokensIn: Int, tokensOut: Int, cost: Double) {
-        pending.withLock { pending in
-            pending[keyID, default: Totals()].requests += 1
-            pending[keyID]?.tokensIn += tokensIn
-            pending[keyID]?.tokensOut += tokensOut
-            pending[keyID]?.cost += cost
-        }
+        count(Totals(requests: 1, tokensIn: tokensIn, tokensOut: tokensOut, cost: cost), for: keyID)
+    }
+
+    private func count(_ totals: Totals, for keyID: String) {
+        pending.withLock { $0[keyID, default: Totals()] += totals }
     }
 
     /// Writes what was counted; what fails to be written is counted again for the next time.
@@ -63,12 +69,7 @@ final class UsageCounter: Sendable {
                 try await store.recordUsage(
                     keyID: keyID, requests: totals.requests, tokensIn: totals.tokensIn, tokensOut: totals.tokensOut, cost: totals.cost)
             } catch {
-                pending.withLock { pending in
-                    pending[keyID, default: Totals()].requests += totals.requests
-                    pending[keyID]?.tokensIn += totals.tokensIn
-                    pending[keyID]?.tokensOut += totals.tokensOut
-                    pending[keyID]?.cost += totals.cost
-                }
+                count(totals, for: keyID)
             }
         }
     }

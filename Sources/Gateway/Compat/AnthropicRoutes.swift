@@ -10,13 +10,7 @@ struct AnthropicRoutes {
 
     func add(to group: RouterGroup<APIContext>) {
         group.post("messages") { request, context in
-            do {
-                return try await message(request, context)
-            } catch let failure as CompatFailure {
-                return Self.response(failure)
-            } catch let error as APIError {
-                return Self.response(CompatFailure(error))
-            }
+            try await CompatDialect.anthropic.answering { try await message(request, context) }
         }
     }
 
@@ -121,14 +115,6 @@ struct AnthropicRoutes {
             }
         return ["type": .string(type), "message": .string(failure.message)]
     }
-
-    static func response(_ failure: CompatFailure) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let retryAfter = failure.retryAfter { headers[.retryAfter] = String(retryAfter) }
-        let status: HTTPResponse.Status = failure.kind == .overloaded ? HTTPResponse.Status(code: 529) : failure.status
-        let body: JSONValue = ["type": "error", "error": error(failure)]
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonString())))
-    }
 }
 
 /// `GET /v1/models` in the shape of whichever API the client speaks (Anthropic's clients send `anthropic-version`).
@@ -138,16 +124,10 @@ struct CompatModelsRoute {
 
     func add(to group: RouterGroup<APIContext>) {
         group.get("models") { request, context in
-            let speaksAnthropic = request.headers[HTTPField.Name("anthropic-version")!] != nil
-            guard let caller = context.identity else {
-                let failure = CompatFailure(.unauthenticated, "send your aiwf API key")
-                return speaksAnthropic ? AnthropicRoutes.response(failure) : OpenAIErrors.response(failure)
-            }
-            do {
-                return speaksAnthropic ? try await anthropic.models(caller) : try await openAI.models(caller)
-            } catch let error as APIError {
-                let failure = CompatFailure(error)
-                return speaksAnthropic ? AnthropicRoutes.response(failure) : OpenAIErrors.response(failure)
+            let dialect = CompatDialect(request)
+            return try await dialect.answering {
+                guard let caller = context.identity else { throw CompatFailure(.unauthenticated, "send your aiwf API key") }
+                return dialect == .anthropic ? try await anthropic.models(caller) : try await openAI.models(caller)
             }
         }
     }

@@ -87,12 +87,9 @@ struct Interactive: Sendable {
         if let onText {
             let pieces = live.stream(requestID)
             async let asked = backend.ask(CompleteNow(request), as: caller)
-            var attempt = 1
+            // Both APIs stream forward only: text of an earlier, failed attempt is already out when a retry starts.
             for await piece in pieces {
-                guard case .text(let pieceAttempt, let text) = piece else { break }
-                // A later attempt starts over: what an earlier, failed call wrote is already out, so it is only
-                // not repeated (both APIs stream forward only).
-                if pieceAttempt > attempt { attempt = pieceAttempt }
+                guard case .text(_, let text) = piece else { break }
                 try await onText(text)
             }
             answer = try await asked

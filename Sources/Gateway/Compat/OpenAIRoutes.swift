@@ -10,7 +10,7 @@ struct OpenAIRoutes {
 
     func add(to group: RouterGroup<APIContext>) {
         group.post("chat/completions") { request, context in
-            try await OpenAIErrors.answering { try await complete(request, context) }
+            try await CompatDialect.openAI.answering { try await complete(request, context) }
         }
     }
 
@@ -116,23 +116,6 @@ struct OpenAIRoutes {
 
 /// OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}`.
 enum OpenAIErrors {
-    static func answering(_ body: () async throws -> Response) async throws -> Response {
-        do {
-            return try await body()
-        } catch let failure as CompatFailure {
-            return response(failure)
-        } catch let error as APIError {
-            return response(CompatFailure(error))
-        }
-    }
-
-    static func response(_ failure: CompatFailure) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let retryAfter = failure.retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return Response(
-            status: failure.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body(failure).jsonString())))
-    }
-
     static func body(_ failure: CompatFailure) -> JSONValue {
         let (type, code): (String, String) =
             switch failure.kind {

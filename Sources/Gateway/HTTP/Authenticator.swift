@@ -62,8 +62,7 @@ struct CompatAuthenticator: RouterMiddleware {
         } catch let error as APIError where error.status == .unauthorized {
             return try await next(request, context)
         } catch let error as APIError where error.status == .tooManyRequests {
-            let anthropic = request.uri.path.hasSuffix("/messages") || request.headers[HTTPField.Name("anthropic-version")!] != nil
-            return anthropic ? AnthropicRoutes.response(CompatFailure(error)) : OpenAIErrors.response(CompatFailure(error))
+            return CompatDialect(request).response(CompatFailure(error))
         }
     }
 }

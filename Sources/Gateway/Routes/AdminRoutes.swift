@@ -15,8 +15,8 @@ struct AdminRoutes {
 
     /// The dead-letter queues of the services' own queues; the providers' lanes are added by name.
     static let serviceQueues = [
-        ServiceQueues.templateCommands, ServiceQueues.stageCommands, "stage.generation-results", "stage.approval-outcomes",
-        "stage.generation-chunks", ServiceQueues.approvalCommands, ServiceQueues.approvalRequests, "provider.requests",
+        ServiceQueues.templateCommands, ServiceQueues.stageCommands, ServiceQueues.stageResults, ServiceQueues.stageApprovalOutcomes,
+        ServiceQueues.stageChunks, ServiceQueues.approvalCommands, ServiceQueues.approvalRequests, ServiceQueues.providerRequests,
     ]
 
     func add(to group: RouterGroup<APIContext>) {

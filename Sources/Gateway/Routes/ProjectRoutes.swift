@@ -102,8 +102,7 @@ struct ProjectRoutes {
     private func create(_ request: Request, _ context: APIContext) async throws -> Response {
         let caller = try context.caller()
         var request = request
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        request.body = .init(buffer: buffer)
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)  // kept on the request for decodeBody
         let body = try await request.decodeBody(as: CreateBody.self, context: context)
         let make = CreateProject(
             template: body.template, version: body.version, name: body.name, params: body.params ?? [:], budget: body.budget,
@@ -139,7 +138,6 @@ struct ProjectRoutes {
     private static func optionalBody(_ request: inout Request, context: APIContext) async throws -> ChangeBody? {
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return nil }
-        request.body = .init(buffer: buffer)
         return try await request.decodeBody(as: ChangeBody.self, context: context)
     }
 
