@@ -48,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -134,6 +136,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the built-in workflows deliver: sites, books, courses, surveys and videos built from approved outputs.
+        .target(
+            name: "Deliverables",
+            dependencies: [
+                "Contracts",
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         service(
             "TemplateService",
             dependencies: ["WorkflowKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]),
@@ -150,6 +164,7 @@ let package = Package(
             "StageService",
             dependencies: [
                 "WorkflowKit",
+                "Deliverables",
                 "SignedHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -230,6 +245,11 @@ let package = Package(
         .testTarget(
             name: "ContractsTests",
             dependencies: ["Contracts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeliverablesTests",
+            dependencies: ["Deliverables", "Contracts", "ServiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what aiwf needs on Debian 12 and is missing: RabbitMQ, librabbitmq, SQLite and libcurl headers,
-# pkg-config, bubblewrap (the sandbox of cli_loop commands); with --tests also what the tests use (an SMTP sink, the openai and anthropic Python clients, schemathesis). Checks that a Swift 6 toolchain is on the PATH.
+# pkg-config, bubblewrap (the sandbox of cli_loop commands), the programs the deliverables are built with (weasyprint,
+# ffmpeg, espeak-ng, DejaVu fonts); with --tests also what the tests use (an SMTP sink, the validators epubcheck,
+# linkchecker and html5lib, the openai and anthropic Python clients, schemathesis). Checks that a Swift 6 toolchain is on the PATH.
 # Safe to run again; it installs nothing that is present.
 set -euo pipefail
 
-packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl bubblewrap)
-if [ "${1:-}" = "--tests" ]; then packages+=(python3-aiosmtpd); fi
+packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl bubblewrap
+    weasyprint ffmpeg espeak-ng fonts-dejavu-core)
+if [ "${1:-}" = "--tests" ]; then packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib); fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
