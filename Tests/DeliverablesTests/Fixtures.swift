@@ -94,3 +94,35 @@ extension Fixtures {
         ]
     }
 }
+
+extension Fixtures {
+    static let courseParams: [String: JSONValue] = ["title": "Spreadsheets for Shopkeepers", "level": "beginner"]
+
+    static func courseOutputs(answer: Int = 1) -> [String: JSONValue] {
+        [
+            "objectives": ["objectives": ["Keep a stock list", "Total a day's sales", "Chart a month"], "prerequisites": []],
+            "outline": [
+                "modules": [
+                    ["number": 1, "title": "Lists", "objectives": ["Keep a stock list"]],
+                    ["number": 2, "title": "Sums & charts", "objectives": ["Total sales"]],
+                ],
+                "lessons": [],
+            ],
+            "lessons": [
+                ["module": 1, "number": 1, "title": "Rows and columns", "body_markdown": "A sheet is a grid.\n\n- Rows\n- Columns", "exercise": "Make a list."],
+                ["module": 1, "number": 2, "title": "Sorting", "body_markdown": "Sort by *name*.", "exercise": "Sort it."],
+                ["module": 2, "number": 1, "title": "SUM", "body_markdown": "Use `=SUM(A1:A9)`.", "exercise": "Total a day."],
+            ],
+            "quizzes": [
+                [
+                    "module": 1,
+                    "questions": [
+                        ["question": "What runs across?", "options": ["Columns", "Rows", "Cells"], "answer": .number(Double(answer)), "explanation": "Rows run across."],
+                        ["question": "What sorts A to Z?", "options": ["Sort ascending", "Filter", "Freeze"], "answer": 0, "explanation": "Ascending."],
+                    ],
+                ],
+                ["module": 2, "questions": [["question": "Which adds up?", "options": ["AVG", "SUM", "MAX"], "answer": 1, "explanation": "SUM adds."]]],
+            ],
+        ]
+    }
+}
