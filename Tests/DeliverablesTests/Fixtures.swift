@@ -126,3 +126,31 @@ extension Fixtures {
         ]
     }
 }
+
+extension Fixtures {
+    static func videoOutputs() -> [String: JSONValue] {
+        [
+            "script": [
+                "title": "Why Bake Sourdough",
+                "beats": [
+                    ["number": 1, "narration": "", "on_screen": "Real bread, at home", "seconds": 4],
+                    ["number": 2, "narration": "", "on_screen": "Three ingredients & time", "seconds": 4],
+                ],
+            ],
+            "storyboard": [
+                "scenes": [
+                    [
+                        "number": 1, "duration_seconds": 4, "narration": "Good bread needs only flour, water and salt, and a little patience.",
+                        "shots": [["description": "A loaf, cut open", "camera": "close-up", "seconds": 4]],
+                    ],
+                    [
+                        "number": 2, "duration_seconds": 5,
+                        "narration": "Mix in the evening, shape in the morning, and bake for forty minutes. That is all it takes to start.",
+                        "shots": [["description": "Hands, dough, \"bowl\"", "camera": "overhead", "seconds": 3], ["description": "Oven", "camera": "wide", "seconds": 2]],
+                    ],
+                    ["number": 3, "duration_seconds": 3, "narration": "Try it this weekend.", "shots": [["description": "Kitchen table", "camera": "wide", "seconds": 3]]],
+                ]
+            ],
+        ]
+    }
+}

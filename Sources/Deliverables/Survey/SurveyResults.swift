@@ -66,11 +66,6 @@ public enum SurveyCSV {
                 [response.id, formatter.string(from: response.submittedAt)]
                     + definition.questions.map { (response.answers[$0.id] ?? []).joined(separator: "; ") })
         }
-        return rows.map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
-    }
-
-    static func field(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return CSV.document(rows)
     }
 }
