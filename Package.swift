@@ -136,6 +136,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The offline provider's writer, and a whole workflow played with it (for the deliverables' benchmark and tests).
+        .target(name: "OfflineDrafts", dependencies: ["Contracts", "WorkflowKit"], swiftSettings: swiftSettings),
         // What the built-in workflows deliver: sites, books, courses, surveys and videos built from approved outputs.
         .target(
             name: "Deliverables",
@@ -179,6 +181,7 @@ let package = Package(
             "ProviderGateway",
             dependencies: [
                 "WorkflowKit",
+                "OfflineDrafts",
                 "AMQPClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -230,6 +233,8 @@ let package = Package(
         .executableTarget(
             name: "Benchmarks",
             dependencies: [
+                "Deliverables",
+                "OfflineDrafts",
                 "AMQPClient",
                 "Messaging",
                 "RuntimeSupport",
@@ -249,7 +254,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeliverablesTests",
-            dependencies: ["Deliverables", "Contracts", "ServiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["Deliverables", "OfflineDrafts", "WorkflowKit", "Contracts", "ServiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -265,7 +270,7 @@ let package = Package(
         .testTarget(
             name: "ProviderGatewayTests",
             dependencies: [
-                "ProviderGateway", "AMQPClient", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
+                "ProviderGateway", "OfflineDrafts", "AMQPClient", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ] + runtime,
@@ -302,7 +307,7 @@ let package = Package(
         .testTarget(
             name: "StageServiceTests",
             dependencies: [
-                "StageService", "ProviderGateway", "Contracts", "WorkflowKit", "ServiceTestSupport", "SignedHTTP",
+                "StageService", "ProviderGateway", "OfflineDrafts", "Deliverables", "Contracts", "WorkflowKit", "ServiceTestSupport", "SignedHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

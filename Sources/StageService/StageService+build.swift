@@ -11,6 +11,7 @@ import WorkflowKit
 /// The parts of StageService, built once by `main` and by the tests.
 struct StageService: Sendable {
     let engine: Engine
+    let published: PublishedWork
     let outbox: Outbox
     let bus: any MessageBus
 
@@ -24,15 +25,21 @@ struct StageService: Sendable {
     static func build(
         database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, prices: (any PriceSource)? = nil,
         settings: EngineSettings = EngineSettings(),
-        actions: ActionRegistry = .standard(), logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        actions: ActionRegistry? = nil, publicURL: String = "http://localhost:8080", logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
     ) -> StageService {
+        let publications = Publications(root: settings.artifactsDirectory.appendingPathComponent("published"))
+        let deliverables = DeliverableSettings(publicURL: publicURL, publications: publications)
+        var actions = actions ?? .standard()
+        actions.registerDeliverables(deliverables)
         let outbox = Outbox(database: database, bus: bus, logger: logger)
         let engine = Engine(
             database: database, outbox: outbox, bus: bus, results: GroupCommit(database: database, outbox: outbox), templates: templates,
             prices: prices ?? BusPriceSource(bus: bus), actions: actions,
             artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
             clock: clock)
-        return StageService(engine: engine, outbox: outbox, bus: bus)
+        return StageService(
+            engine: engine, published: PublishedWork(database: database, publications: publications, clock: clock), outbox: outbox, bus: bus)
     }
 
     /// Changes to projects: on a durable queue, as a command that is sent must not be lost.
@@ -40,6 +47,7 @@ struct StageService: Sendable {
         var handlers = RequestHandlers()
         handlers.on(CreateProject.self) { envelope, _ in try await engine.create(envelope.payload, actor: envelope.actor) }
         handlers.on(ChangeProject.self) { envelope, _ in try await engine.change(envelope.payload, actor: envelope.actor) }
+        handlers.on(SubmitSurveyResponse.self) { [published] envelope, _ in try await published.submit(envelope.payload) }
         return handlers
     }
 
@@ -50,6 +58,11 @@ struct StageService: Sendable {
         handlers.on(ListProjects.self) { envelope, _ in try await engine.list(envelope.payload, actor: envelope.actor) }
         handlers.on(GetProjectEvents.self) { envelope, _ in try await engine.events(envelope.payload, actor: envelope.actor) }
         handlers.on(ReadArtifact.self) { envelope, _ in try await engine.read(envelope.payload, actor: envelope.actor) }
+        handlers.on(GetPublishedFile.self) { [published] envelope, _ in try published.file(envelope.payload) }
+        handlers.on(GetSurvey.self) { [published] envelope, _ in try published.survey(envelope.payload) }
+        handlers.on(GetSurveyResults.self) { [published] envelope, _ in
+            try await published.results(envelope.payload, actor: envelope.actor)
+        }
         return handlers
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import Deliverables
 import Foundation
 import ServiceKit
 import ServiceLifecycle
@@ -14,13 +15,20 @@ struct StageServiceCommand: AsyncParsableCommand {
     @OptionGroup var stage: StageOptions
 
     func run() async throws {
+        let missing = ExternalTool.missing()
+        guard missing.isEmpty else {
+            throw ConfigurationError(
+                "the built-in workflows' deliverables need programs that are not installed: \(missing.joined(separator: ", ")); "
+                    + "scripts/setup.sh installs them")
+        }
         let host = ServiceHost(configuration: try options.resolve(service: "StageService", defaultPort: 8082))
         let database = try host.openDatabase(migrations: StageSchema.migrate)
         var settings = EngineSettings()
         settings.artifactsDirectory = host.configuration.dataDirectory.appendingPathComponent("artifacts")
         let service = StageService.build(
             database: database, bus: host.bus, templates: BusTemplateSource(bus: host.bus), settings: settings,
-            actions: .standard(httpPost: try stage.httpPost(), cliLoop: try stage.cliLoop()), logger: host.logger)
+            actions: .standard(httpPost: try stage.httpPost(), cliLoop: try stage.cliLoop()), publicURL: try stage.publicURL(),
+            logger: host.logger)
         try await host.run(
             topology: service.topology,
             services: [

@@ -25,6 +25,19 @@ struct StageOptions: ParsableArguments {
         help: "How cli_loop commands are confined: auto (bubblewrap when installed), bwrap or none (or AIWF_CLI_SANDBOX).")
     var cliSandbox: String?
 
+    @Option(
+        name: .customLong("public-url"),
+        help: "The Gateway's address as users reach it, for published sites' links and canonical URLs (or AIWF_PUBLIC_URL; default http://localhost:8080).")
+    var publicURLOption: String?
+
+    func publicURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        let value = ServiceOptions.pick(publicURLOption, "AIWF_PUBLIC_URL", in: environment) ?? "http://localhost:8080"
+        guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ConfigurationError("--public-url / AIWF_PUBLIC_URL: '\(value)' is not an http(s) URL")
+        }
+        return value.hasSuffix("/") ? String(value.dropLast()) : value
+    }
+
     /// The `cli_loop` runner as configured: runs nothing unless executables are allowed.
     func cliLoop(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CLILoopAction {
         let allowed = ServiceOptions.pickList(cliAllow, "AIWF_CLI_ALLOW", in: environment)

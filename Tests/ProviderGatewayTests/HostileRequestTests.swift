@@ -2,6 +2,7 @@ import AMQPClient
 import Contracts
 import FakeProvider
 import Foundation
+import OfflineDrafts
 import Messaging
 import NIOHTTP1
 import ServiceStorage
@@ -196,7 +197,7 @@ struct HostileRequestTests {
         ]
         let completion = try await LocalProvider().complete(
             CompletionRequest(model: "w", system: nil, user: "Hi", responseSchema: schema, maxTokens: nil, temperature: nil))
-        #expect(completion.content.utf8.count < 2 * InstanceGenerator.maximumItems * InstanceGenerator.maximumTextLength)
+        #expect(completion.content.utf8.count < 2 * DraftWriter.maximumItems * DraftWriter.maximumTextLength)
     }
 }
 

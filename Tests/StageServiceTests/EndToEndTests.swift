@@ -1,6 +1,7 @@
 import AMQPClient
 import Contracts
 import Foundation
+import OfflineDrafts
 import Messaging
 import ServiceTestSupport
 import Testing
@@ -99,7 +100,7 @@ struct EndToEndTests {
         let context = MessageContext(actor: running.owner)
         for code in ["website", "ebook", "course", "survey", "video"] {
             let template = try await bus.request(GetTemplate(code: code), context: context)
-            var generator = InstanceGenerator(facts: [], topic: "a family bakery")
+            var generator = DraftWriter(prompt: "Business: A family bakery")
             let params = generator.instance(of: template.definition["params_schema"] ?? [:], name: code).objectValue ?? [:]
             let arguments = params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value.jsonString())"] }
             let id =

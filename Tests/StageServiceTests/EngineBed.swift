@@ -1,6 +1,7 @@
 import AMQPClient
 import Contracts
 import Foundation
+import OfflineDrafts
 import GRDB
 import Logging
 import Messaging
@@ -217,7 +218,7 @@ final class EngineBed: Sendable {
 enum LocalAnswers {
     static func answer(_ request: GenerateContent) -> String {
         guard let schema = request.responseSchema else { return "Text for: \(request.user.prefix(40))" }
-        var generator = InstanceGenerator(facts: [], topic: "a test")
+        var generator = DraftWriter(prompt: request.user)
         return generator.instance(of: schema, name: "answer").jsonString()
     }
 }

@@ -8,6 +8,8 @@ struct ActionInput: Sendable {
     /// The stage run the action works for: the same one again after a crash, so a delivery can be recognised.
     let stageRunID: String
     let projectName: String
+    /// When the project was created: a fixed date its deliverables may carry, so building again gives the same bytes.
+    var projectCreatedAt = Date(timeIntervalSince1970: 0)
     let stage: StageDefinition
     let params: [String: JSONValue]
     /// `outputs.<stage code>`, as prompts see them.
@@ -55,9 +57,10 @@ struct ActionRegistry: Sendable {
 
     init() {}
 
-    /// The built-in action names, each recording what it was given until the deliverables produce real files;
-    /// `test.echo`; `http.post`, to the URLs `httpPost` allows; and `cli_loop` stages, running the commands `cliLoop`
-    /// allows.
+    /// The built-in actions: `test.echo`; `http.post`, to the URLs `httpPost` allows; `cli_loop` stages, running the
+    /// commands `cliLoop` allows. `StageService.build` adds the deliverables (`registerDeliverables`); a built-in
+    /// name without an action of its own (`ebook.compile_front_back_matter`, `project.notify`) records what it was
+    /// given.
     static func standard(httpPost: HTTPPostAction? = nil, cliLoop: CLILoopAction? = nil) -> ActionRegistry {
         var registry = ActionRegistry()
         if let cliLoop { registry.cliLoop = cliLoop }

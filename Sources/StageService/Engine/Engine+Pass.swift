@@ -217,6 +217,7 @@ extension Engine {
             var input = ActionInput(
                 projectID: project.id, stageRunID: runID, projectName: project.name, stage: stage, params: project.params,
                 outputs: try work.outputs(), workspace: workspace)
+            input.projectCreatedAt = project.createdAt
             if stage.executionMode == .cliLoop {
                 input.loop = try work.loopInputs(for: stage, run: runID)
             }

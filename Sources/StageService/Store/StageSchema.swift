@@ -117,5 +117,14 @@ enum StageSchema {
             try db.alter(table: "project") { table in table.add(column: "reserved", .double).notNull().defaults(to: 0) }
             try db.alter(table: "task") { table in table.add(column: "reservedCost", .double).notNull().defaults(to: 0) }
         }
+        migrator.registerMigration("stage-v3-survey-responses") { db in
+            try db.create(table: "surveyResponse") { table in
+                table.primaryKey("id", .text)
+                table.column("surveyID", .text).notNull().indexed()
+                table.column("projectID", .text).notNull()
+                table.column("answers", .jsonText).notNull()
+                table.column("submittedAt", .datetime).notNull()
+            }
+        }
     }
 }
