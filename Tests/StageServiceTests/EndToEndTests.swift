@@ -133,6 +133,24 @@ struct EndToEndTests {
                 #expect(changesRequested)
                 #expect(detail.stageRuns.filter { $0.stage == "page_content" }.count == 2, "the pages were written again after the request")
             }
+            // Each workflow ends in its real files, each stored as an artifact.
+            let names = Set(detail.artifacts.map(\.name))
+            let expected: [String: (String) -> Bool] = [
+                "website": { $0 == "site.zip" || $0 == "site/index.html" || $0 == "site/sitemap.xml" },
+                "ebook": { $0.hasSuffix(".epub") || $0.hasSuffix(".pdf") || $0.hasSuffix(".md") },
+                "course": { ["course.json", "course-scorm.zip", "course-html.zip", "course-handbook.pdf"].contains($0) },
+                "survey": { $0 == "survey.json" },
+                "video": { $0.hasSuffix(".mp4") || $0.hasSuffix(".srt") || $0.hasSuffix(".vtt") || $0 == "storyboard.json" },
+            ]
+            let wanted = ["website": 3, "ebook": 3, "course": 4, "survey": 1, "video": 4][code] ?? 0
+            #expect(names.filter(expected[code]!).count == wanted, "\(code): \(names.sorted())")
+            if code == "ebook", let epub = detail.artifacts.first(where: { $0.name.hasSuffix(".epub") }) {
+                let bytes = try await bus.request(ReadArtifact(projectID: String(id), artifactID: epub.id), context: context)
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(id).epub")
+                try bytes.data.write(to: file)
+                let check = try await runProcess(URL(fileURLWithPath: "/usr/bin/java"), ["-jar", "/usr/share/java/epubcheck.jar", file.path])
+                #expect(check.status == 0, "the offline book passes epubcheck: \(check.output)")
+            }
             let status = try await Self.cli(running, ["status", String(id)])
             #expect(status.contains("done  100%"), "\(status)")
         }

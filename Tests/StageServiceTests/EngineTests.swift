@@ -45,6 +45,9 @@ func customWorkflow(_ extra: String = "", aiStage: String = "") throws -> Workfl
 
 @Suite("Engine", .timeLimit(.minutes(4)))
 struct EngineTests {
+    static let editedPage =
+        #"{"slug":"edited","title":"Edited by the reviewer","meta_description":"Edited.","sections":[{"heading":"Edited","body":"The reviewer's words."}]}"#
+
     @Test func aWebsiteRunsToDoneThroughItsApprovalsAndOnlyUnapprovedPagesAreWrittenAgain() async throws {
         let bed = try await EngineBed()
         defer { bed.stop() }
@@ -89,13 +92,18 @@ struct EngineTests {
             items: [
                 ItemOutcome(
                     itemID: second[0].id, approved: true, feedback: nil, contentHash: second[0].contentHash,
-                    editedContent: #"{"edited":true}"#)
+                    editedContent: Self.editedPage)
             ])
         detail = try await bed.run(created.id, until: .done)
         #expect(detail.project.state == .done)
         #expect(detail.project.progress == 100)
-        #expect(detail.tasks.contains { $0.content == #"{"edited":true}"# })
-        #expect(detail.artifacts.map(\.name).contains("website.build_site.json"), "system actions record what they were given")
+        #expect(detail.tasks.contains { $0.content == Self.editedPage })
+        let names = detail.artifacts.map(\.name)
+        #expect(names.contains("site.zip") && names.contains("site/index.html") && names.contains("site/edited.html"), "\(names)")
+        let edited = try #require(detail.artifacts.first { $0.name == "site/edited.html" })
+        let page = try await bed.engine.read(ReadArtifact(projectID: created.id, artifactID: edited.id), actor: owner)
+        #expect(String(decoding: page.data, as: UTF8.self).contains("<h1>Edited by the reviewer</h1>"), "the site is built from the approved edit")
+        #expect(detail.tasks.first { $0.stage == "publish" }?.content?.contains("http://localhost:8080/sites/") == true, "the publish stage says where the site is")
         let events = try await bed.engine.events(GetProjectEvents(projectID: created.id), actor: owner)
         #expect(events.map(\.sequence) == Array(1...events.count), "the log is ordered without gaps")
         #expect(events.last?.kind == "project.completed")
