@@ -207,6 +207,7 @@ let package = Package(
         service(
             "Gateway",
             dependencies: [
+                "Deliverables",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Yams", package: "Yams"),
@@ -254,7 +255,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DeliverablesTests",
-            dependencies: ["Deliverables", "OfflineDrafts", "WorkflowKit", "Contracts", "ServiceTestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: [
+                "Deliverables", "OfflineDrafts", "WorkflowKit", "Contracts", "ServiceTestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -307,7 +311,8 @@ let package = Package(
         .testTarget(
             name: "StageServiceTests",
             dependencies: [
-                "StageService", "ProviderGateway", "OfflineDrafts", "Deliverables", "Contracts", "WorkflowKit", "ServiceTestSupport", "SignedHTTP",
+                "StageService", "ProviderGateway", "OfflineDrafts", "Deliverables", "Contracts", "WorkflowKit", "ServiceTestSupport",
+                "SignedHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

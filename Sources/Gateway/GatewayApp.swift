@@ -8,6 +8,8 @@ struct GatewayApp: Sendable {
     let backend: Backend
     let live: LiveEvents
     let limiter: RateLimiter
+    /// Survey answers per client and survey: people answer a form a few times a minute at most.
+    let submissions = RateLimiter(perMinute: 20, burst: 5)
 
     init(
         accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), requestsPerMinute: Int = 600,
@@ -32,6 +34,8 @@ struct GatewayApp: Sendable {
         ApprovalRoutes(backend: backend).add(to: api)
         ArtifactRoutes(backend: backend).add(to: api)
         AdminRoutes(backend: backend).add(to: api)
+        SurveyResultRoutes(backend: backend).add(to: api)
+        PublishedRoutes(backend: backend, submissions: submissions).add(to: router)
         // The OpenAI- and Anthropic-compatible endpoints: a wrong key is answered in their error shapes.
         let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts, limiter: limiter))
         let interactive = Interactive(backend: backend, live: live, accounts: accounts)

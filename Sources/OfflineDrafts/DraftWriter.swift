@@ -182,7 +182,8 @@ public struct DraftWriter: Sendable {
             let isChoice = type == "single_choice" || type == "multiple_choice"
             if !isChoice { members.removeValue(forKey: "options") }
             if type == "rating" || type == "scale" {
-                members["scale"] = type == "rating"
+                members["scale"] =
+                    type == "rating"
                     ? ["min": 1, "max": 5, "min_label": "Very poor", "max_label": "Excellent"]
                     : ["min": 0, "max": 10, "min_label": "Not at all likely", "max_label": "Extremely likely"]
             } else {
@@ -271,7 +272,8 @@ public struct DraftWriter: Sendable {
         case "title" where givenTitle != nil:
             return givenTitle!
         case "heading":
-            return index < brief.sections.count ? brief.sections[index] : ["Welcome", "What we do", "Why it matters", "How to start", "Questions"][index % 5]
+            return index < brief.sections.count
+                ? brief.sections[index] : ["Welcome", "What we do", "Why it matters", "How to start", "Questions"][index % 5]
         case "title", "headline", "label":
             return title(index: index)
         case "subtitle":
@@ -282,7 +284,8 @@ public struct DraftWriter: Sendable {
         case "summary", "description", "rationale", "intent", "purpose", "goal", "promise", "value_proposition":
             return sentence(for: name, index: index)
         case "meta_description":
-            return String("\(subject): \(choose(["what we offer", "how we can help", "who we are"])) for \(audience), explained plainly.".prefix(155))
+            return String(
+                "\(subject): \(choose(["what we offer", "how we can help", "who we are"])) for \(audience), explained plainly.".prefix(155))
         case "tone_of_voice":
             return "Warm, plain and confident: we talk to \(audience) like a helpful neighbour. For example: \"Here is what to expect.\""
         case "body", "body_markdown", "introduction", "conclusion", "about_the_author", "blurb", "exercise", "explanation":
@@ -301,7 +304,8 @@ public struct DraftWriter: Sendable {
         case "call_to_action":
             return choose(["Get in touch", "Book a visit", "Ask us a question", "See what we offer"])
         case "keyword":
-            return [topic, "\(topic) near me", "best \(topic)", "\(subject.lowercased())", "\(topic) advice", "affordable \(topic)"][index % 6]
+            return [topic, "\(topic) near me", "best \(topic)", "\(subject.lowercased())", "\(topic) advice", "affordable \(topic)"][
+                index % 6]
         case "segment":
             return ["First-time visitors", "Returning customers", "People comparing options", "Local families"][index % 4]
         case "need", "goal_item":
@@ -311,11 +315,16 @@ public struct DraftWriter: Sendable {
         case "option":
             return option(index: index)
         case "question":
-            return ["Which approach works best when you start with \(topic)?", "What should you check first?", "What is the most common mistake?",
-                "Which step comes next?", "Why does the small first step help?"][index % 5]
+            return [
+                "Which approach works best when you start with \(topic)?", "What should you check first?",
+                "What is the most common mistake?",
+                "Which step comes next?", "Why does the small first step help?",
+            ][index % 5]
         case "research_question":
-            return ["What do \(audience) value most about \(subject)?", "Where does \(subject) fall short today?",
-                "What would make people recommend \(subject)?"][index % 3]
+            return [
+                "What do \(audience) value most about \(subject)?", "Where does \(subject) fall short today?",
+                "What would make people recommend \(subject)?",
+            ][index % 3]
         case "text":
             return String(narration(index: index).prefix(80))
         case "objective", "key_point":
@@ -323,7 +332,8 @@ public struct DraftWriter: Sendable {
         case "camera":
             return ["wide", "medium", "close-up", "animation", "screen capture"][index % 5]
         case "layout":
-            return "A slim header with the name and menu, a hero with one clear action, alternating text and image sections, and a footer with contact details."
+            return
+                "A slim header with the name and menu, a hero with one clear action, alternating text and image sections, and a footer with contact details."
         case "imagery":
             return "Real photographs of the place and people; no generic stock images, no clip art."
         case "decision", "prerequisite":
@@ -413,7 +423,8 @@ public struct DraftWriter: Sendable {
                 \(paragraph())
                 """
         case "exercise":
-            return "Take twenty minutes to apply this to a real case of your own. A good answer names the goal, the step you took and what you would change next time."
+            return
+                "Take twenty minutes to apply this to a real case of your own. A good answer names the goal, the step you took and what you would change next time."
         case "explanation":
             return "This is right because it follows the main idea of the lesson; the other options describe common misunderstandings."
         case "about_the_author":
@@ -428,9 +439,12 @@ public struct DraftWriter: Sendable {
     private mutating func narration(index: Int) -> String {
         let lines = [
             "Here is \(topic), explained simply by \(subject).", "Most \(audience) start with one question: where do I begin?",
-            "The answer is one small step, taken today, and checked tomorrow.", "\(subject) makes that first step clear, so nothing is left to guesswork.",
-            "You see a result quickly, and that is what keeps you going.", "Mistakes happen, and the common ones are easy to avoid once you know them.",
-            "Plain words beat jargon, and a short example beats a long speech.", "Ready to try? Get in touch with \(subject) and start this week.",
+            "The answer is one small step, taken today, and checked tomorrow.",
+            "\(subject) makes that first step clear, so nothing is left to guesswork.",
+            "You see a result quickly, and that is what keeps you going.",
+            "Mistakes happen, and the common ones are easy to avoid once you know them.",
+            "Plain words beat jargon, and a short example beats a long speech.",
+            "Ready to try? Get in touch with \(subject) and start this week.",
         ]
         return (0..<3).map { lines[(index * 3 + $0) % lines.count] }.joined(separator: " ")
     }
@@ -443,7 +457,10 @@ public struct DraftWriter: Sendable {
     }
 
     private mutating func option(index: Int) -> String {
-        ["Start small and check the result", "Do everything at once", "Wait until it is perfect", "Ask someone else to decide", "None of these"][
+        [
+            "Start small and check the result", "Do everything at once", "Wait until it is perfect", "Ask someone else to decide",
+            "None of these",
+        ][
             index % 5]
     }
 
@@ -467,8 +484,11 @@ public struct DraftWriter: Sendable {
         let slug = index == 0 && name == "slug" ? "" : Self.slug(title(index: index ?? 0))
         let identifier = "q\((index ?? 0) + 1)_" + Self.words(of: name)
         let palette = ["#1f3a5f", "#3d7ea6", "#f2a541", "#fafafa", "#222222"]
-        let colour = ["primary": palette[0], "secondary": palette[1], "accent": palette[2], "background": palette[3], "text": palette[4]][name]
-        let candidates = [colour ?? palette[pick(palette.count)], slug, identifier, identifier.replacingOccurrences(of: "_", with: ""), "", "a"]
+        let colour = ["primary": palette[0], "secondary": palette[1], "accent": palette[2], "background": palette[3], "text": palette[4]][
+            name]
+        let candidates = [
+            colour ?? palette[pick(palette.count)], slug, identifier, identifier.replacingOccurrences(of: "_", with: ""), "", "a",
+        ]
         let expression = try? NSRegularExpression(pattern: pattern)
         for candidate in candidates where candidate.count <= maximum {
             if expression?.firstMatch(in: candidate, range: NSRange(candidate.startIndex..., in: candidate)) != nil { return candidate }

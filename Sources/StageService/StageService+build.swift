@@ -39,7 +39,8 @@ struct StageService: Sendable {
             artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
             clock: clock)
         return StageService(
-            engine: engine, published: PublishedWork(database: database, publications: publications, clock: clock), outbox: outbox, bus: bus)
+            engine: engine, published: PublishedWork(database: database, publications: publications, clock: clock), outbox: outbox, bus: bus
+        )
     }
 
     /// Changes to projects: on a durable queue, as a command that is sent must not be lost.

@@ -27,7 +27,9 @@ struct StageOptions: ParsableArguments {
 
     @Option(
         name: .customLong("public-url"),
-        help: "The Gateway's address as users reach it, for published sites' links and canonical URLs (or AIWF_PUBLIC_URL; default http://localhost:8080).")
+        help:
+            "The Gateway's address as users reach it, for published sites' links and canonical URLs (or AIWF_PUBLIC_URL; default http://localhost:8080)."
+    )
     var publicURLOption: String?
 
     func publicURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {

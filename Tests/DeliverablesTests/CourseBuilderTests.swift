@@ -1,11 +1,12 @@
 import Contracts
 import Deliverables
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
 import ZIPFoundation
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 @Suite struct CourseBuilderTests {
     func course(_ outputs: [String: JSONValue] = Fixtures.courseOutputs()) throws -> CourseContent {
@@ -61,7 +62,8 @@ import ZIPFoundation
         #expect(html.count == 6)
         let parse = try await Fixtures.run("/usr/bin/python3", [Fixtures.scripts.appendingPathComponent("check_html.py").path] + html)
         #expect(parse.status == 0, "\(parse.output)")
-        let links = try await Fixtures.run("linkchecker", ["--no-status", "--no-warnings", folder.appendingPathComponent("index.html").path])
+        let links = try await Fixtures.run(
+            "linkchecker", ["--no-status", "--no-warnings", folder.appendingPathComponent("index.html").path])
         #expect(links.status == 0, "\(links.output)")
     }
 

@@ -32,8 +32,10 @@ import ZIPFoundation
         #expect(entries.first?.compressedSize == entries.first?.uncompressedSize)
         #expect(String(decoding: data[30..<38], as: UTF8.self) == "mimetype")
         let paths = Set(entries.map(\.path))
-        for expected in ["META-INF/container.xml", "EPUB/package.opf", "EPUB/nav.xhtml", "EPUB/cover.xhtml", "EPUB/style.css",
-            "EPUB/chapter-01.xhtml", "EPUB/chapter-02.xhtml", "EPUB/chapter-03.xhtml", "EPUB/introduction.xhtml"] {
+        for expected in [
+            "META-INF/container.xml", "EPUB/package.opf", "EPUB/nav.xhtml", "EPUB/cover.xhtml", "EPUB/style.css",
+            "EPUB/chapter-01.xhtml", "EPUB/chapter-02.xhtml", "EPUB/chapter-03.xhtml", "EPUB/introduction.xhtml",
+        ] {
             #expect(paths.contains(expected), "\(expected)")
         }
         #expect(try EbookBuilder().epub(try content()) == data, "building twice gives the same bytes")

@@ -19,21 +19,26 @@ enum Fixtures {
     ]
 
     static func websiteOutputs(pageBodies: [String]? = nil, palette: JSONValue? = nil) -> [String: JSONValue] {
-        let bodies = pageBodies ?? [
-            "We are a family dental practice by the harbour. *Nervous patients* are welcome.",
-            "Check-ups, hygiene and [emergency care](contact.html) for all ages.",
-            "Call us or write: we answer within a day.",
-        ]
+        let bodies =
+            pageBodies ?? [
+                "We are a family dental practice by the harbour. *Nervous patients* are welcome.",
+                "Check-ups, hygiene and [emergency care](contact.html) for all ages.",
+                "Call us or write: we answer within a day.",
+            ]
         let slugs = ["", "services", "contact"]
         let titles = ["Harbour Dental & Co", "Services", "Contact"]
         let pages = bodies.enumerated().map { index, body in
-            page(slugs[index % 3] + (index >= 3 ? "-\(index)" : ""), titles[index % 3], body: body, cta: index == 0 ? "Book a check-up" : nil)
+            page(
+                slugs[index % 3] + (index >= 3 ? "-\(index)" : ""), titles[index % 3], body: body, cta: index == 0 ? "Book a check-up" : nil
+            )
         }
         return [
             "analysis": ["summary": "A family dental practice in Leith."],
             "sitemap": [
                 "pages": [],
-                "navigation": [["label": "Home", "slug": ""], ["label": "Services", "slug": "services"], ["label": "Contact", "slug": "contact"]],
+                "navigation": [
+                    ["label": "Home", "slug": ""], ["label": "Services", "slug": "services"], ["label": "Contact", "slug": "contact"],
+                ],
             ],
             "design": [
                 "palette": palette ?? [
@@ -76,16 +81,20 @@ extension Fixtures {
     ]
 
     static func ebookOutputs(chapterBodies: [String]? = nil) -> [String: JSONValue] {
-        let bodies = chapterBodies ?? [
-            "Flour, water, salt and time.\n\n## The starter\n\nFeed it **daily**. See [the guild](https://example.com).",
-            "Mixing by hand:\n\n1. Weigh\n2. Mix\n3. Rest\n\n> Patience is an ingredient.",
-            "Bake hot, then lower the heat. A [broken link](missing.html) and an ![image](pic.png) stay out of the book.",
-        ]
+        let bodies =
+            chapterBodies ?? [
+                "Flour, water, salt and time.\n\n## The starter\n\nFeed it **daily**. See [the guild](https://example.com).",
+                "Mixing by hand:\n\n1. Weigh\n2. Mix\n3. Rest\n\n> Patience is an ingredient.",
+                "Bake hot, then lower the heat. A [broken link](missing.html) and an ![image](pic.png) stay out of the book.",
+            ]
         return [
             "outline": ["subtitle": "Slow loaves for busy people", "promise": "You will bake a good loaf.", "chapters": []],
             "chapters": .array(
                 bodies.enumerated().map { index, body in
-                    ["number": .number(Double(index + 1)), "title": .string("Chapter about step \(index + 1) & more"), "body_markdown": .string(body)]
+                    [
+                        "number": .number(Double(index + 1)), "title": .string("Chapter about step \(index + 1) & more"),
+                        "body_markdown": .string(body),
+                    ]
                 }),
             "matter": [
                 "introduction": "Why bake at home.", "conclusion": "Keep baking.", "about_the_author": "Ada bakes in Leeds.",
@@ -109,7 +118,10 @@ extension Fixtures {
                 "lessons": [],
             ],
             "lessons": [
-                ["module": 1, "number": 1, "title": "Rows and columns", "body_markdown": "A sheet is a grid.\n\n- Rows\n- Columns", "exercise": "Make a list."],
+                [
+                    "module": 1, "number": 1, "title": "Rows and columns", "body_markdown": "A sheet is a grid.\n\n- Rows\n- Columns",
+                    "exercise": "Make a list.",
+                ],
                 ["module": 1, "number": 2, "title": "Sorting", "body_markdown": "Sort by *name*.", "exercise": "Sort it."],
                 ["module": 2, "number": 1, "title": "SUM", "body_markdown": "Use `=SUM(A1:A9)`.", "exercise": "Total a day."],
             ],
@@ -117,11 +129,22 @@ extension Fixtures {
                 [
                     "module": 1,
                     "questions": [
-                        ["question": "What runs across?", "options": ["Columns", "Rows", "Cells"], "answer": .number(Double(answer)), "explanation": "Rows run across."],
-                        ["question": "What sorts A to Z?", "options": ["Sort ascending", "Filter", "Freeze"], "answer": 0, "explanation": "Ascending."],
+                        [
+                            "question": "What runs across?", "options": ["Columns", "Rows", "Cells"], "answer": .number(Double(answer)),
+                            "explanation": "Rows run across.",
+                        ],
+                        [
+                            "question": "What sorts A to Z?", "options": ["Sort ascending", "Filter", "Freeze"], "answer": 0,
+                            "explanation": "Ascending.",
+                        ],
                     ],
                 ],
-                ["module": 2, "questions": [["question": "Which adds up?", "options": ["AVG", "SUM", "MAX"], "answer": 1, "explanation": "SUM adds."]]],
+                [
+                    "module": 2,
+                    "questions": [
+                        ["question": "Which adds up?", "options": ["AVG", "SUM", "MAX"], "answer": 1, "explanation": "SUM adds."]
+                    ],
+                ],
             ],
         ]
     }
@@ -140,15 +163,22 @@ extension Fixtures {
             "storyboard": [
                 "scenes": [
                     [
-                        "number": 1, "duration_seconds": 4, "narration": "Good bread needs only flour, water and salt, and a little patience.",
+                        "number": 1, "duration_seconds": 4,
+                        "narration": "Good bread needs only flour, water and salt, and a little patience.",
                         "shots": [["description": "A loaf, cut open", "camera": "close-up", "seconds": 4]],
                     ],
                     [
                         "number": 2, "duration_seconds": 5,
                         "narration": "Mix in the evening, shape in the morning, and bake for forty minutes. That is all it takes to start.",
-                        "shots": [["description": "Hands, dough, \"bowl\"", "camera": "overhead", "seconds": 3], ["description": "Oven", "camera": "wide", "seconds": 2]],
+                        "shots": [
+                            ["description": "Hands, dough, \"bowl\"", "camera": "overhead", "seconds": 3],
+                            ["description": "Oven", "camera": "wide", "seconds": 2],
+                        ],
                     ],
-                    ["number": 3, "duration_seconds": 3, "narration": "Try it this weekend.", "shots": [["description": "Kitchen table", "camera": "wide", "seconds": 3]]],
+                    [
+                        "number": 3, "duration_seconds": 3, "narration": "Try it this weekend.",
+                        "shots": [["description": "Kitchen table", "camera": "wide", "seconds": 3]],
+                    ],
                 ]
             ],
         ]

@@ -7,17 +7,21 @@ import Testing
     typealias Question = SurveyDefinition.Question
 
     static let questions: [Question] = [
-        Question(id: "visited", section: "Your visit", text: "Have you visited us?", type: .singleChoice, required: true, options: ["Yes", "No"]),
+        Question(
+            id: "visited", section: "Your visit", text: "Have you visited us?", type: .singleChoice, required: true, options: ["Yes", "No"]),
         Question(
             id: "rating", text: "How was it?", type: .rating, required: true,
             scale: .init(min: 1, max: 5, min_label: "Poor", max_label: "Great"), show_if: .init(question: "visited", equals: "Yes")),
-        Question(id: "liked", text: "What did you like?", type: .multipleChoice, required: false, options: ["Staff", "Prices, \"fair\"", "Rooms"]),
+        Question(
+            id: "liked", text: "What did you like?", type: .multipleChoice, required: false,
+            options: ["Staff", "Prices, \"fair\"", "Rooms"]),
         Question(id: "age", text: "Your age", type: .number, required: false, validation: .init(min: 16, max: 120)),
         Question(id: "email", text: "Your e-mail", type: .email, required: false),
         Question(id: "comments", text: "Anything else?", type: .longText, required: false),
     ]
 
-    static let definition = SurveyDefinition(id: "s1", title: "Patient survey", description: "Tell us.", anonymous: true, questions: questions)
+    static let definition = SurveyDefinition(
+        id: "s1", title: "Patient survey", description: "Tell us.", anonymous: true, questions: questions)
 
     @Test func theDefinitionRoundTripsAndIsValid() throws {
         let data = try JSONEncoder().encode(Self.definition)
@@ -30,10 +34,19 @@ import Testing
     }
 
     @Test(arguments: [
-        (Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "nowhere", equals: "Yes")), "does not exist"),
-        (Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "x", equals: "Yes")), "the question itself"),
+        (
+            Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "nowhere", equals: "Yes")),
+            "does not exist"
+        ),
+        (
+            Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "x", equals: "Yes")),
+            "the question itself"
+        ),
         (Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "later", equals: "Yes")), "comes later"),
-        (Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "visited", equals: "Maybe")), "not one of its answers"),
+        (
+            Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "visited", equals: "Maybe")),
+            "not one of its answers"
+        ),
         (Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "email")), "choice, rating or scale"),
         (Question(id: "x", text: "Why?", type: .text, required: false, show_if: .init(question: "visited")), "names no answer"),
         (Question(id: "x", text: "Pick", type: .singleChoice, required: false, options: ["One"]), "at least two different options"),
@@ -52,7 +65,9 @@ import Testing
     @Test func answersAreCheckedWithSkipLogic() {
         let missing = Self.definition.check(["visited": ["Yes"]])
         #expect(missing.errors == ["rating": "Please answer this question."])
-        let skipped = Self.definition.check(["visited": ["No"], "rating": ["9"], "age": ["12"], "email": ["nope"], "liked": ["Staff", "Cats"]])
+        let skipped = Self.definition.check([
+            "visited": ["No"], "rating": ["9"], "age": ["12"], "email": ["nope"], "liked": ["Staff", "Cats"],
+        ])
         #expect(skipped.answers["rating"] == nil, "a hidden question's answer is not kept")
         #expect(skipped.errors["rating"] == nil)
         #expect(skipped.errors["age"] == "Enter a number of at least 16.")
@@ -66,7 +81,9 @@ import Testing
     @Test func csvQuotesAsRFC4180AndTheSummaryCounts() {
         let date = Date(timeIntervalSince1970: 1_800_000_000)
         let responses = [
-            SurveyResponse(id: "r1", submittedAt: date, answers: ["visited": ["Yes"], "rating": ["4"], "liked": ["Prices, \"fair\"", "Rooms"], "comments": ["Line one\nline two"]]),
+            SurveyResponse(
+                id: "r1", submittedAt: date,
+                answers: ["visited": ["Yes"], "rating": ["4"], "liked": ["Prices, \"fair\"", "Rooms"], "comments": ["Line one\nline two"]]),
             SurveyResponse(id: "r2", submittedAt: date, answers: ["visited": ["Yes"], "rating": ["5"]]),
             SurveyResponse(id: "r3", submittedAt: date, answers: ["visited": ["No"]]),
         ]

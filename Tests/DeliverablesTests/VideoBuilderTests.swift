@@ -31,11 +31,18 @@ import Testing
         let content = try VideoContent(params: ["call_to_action": "Bake"], outputs: Fixtures.videoOutputs())
         let folder = try Fixtures.folder("video")
         let files = try await VideoBuilder().build(content, workspace: folder)
-        #expect(files.map(\.path) == ["why-bake-sourdough.mp4", "why-bake-sourdough.srt", "why-bake-sourdough.vtt", "script.md", "storyboard.json", "shot-list.csv"])
+        #expect(
+            files.map(\.path) == [
+                "why-bake-sourdough.mp4", "why-bake-sourdough.srt", "why-bake-sourdough.vtt", "script.md", "storyboard.json",
+                "shot-list.csv",
+            ])
         try Fixtures.write(files, to: folder)
         let probe = try await Fixtures.run(
-            "ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height:format=duration", "-of", "json",
-                folder.appendingPathComponent("why-bake-sourdough.mp4").path])
+            "ffprobe",
+            [
+                "-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height:format=duration", "-of", "json",
+                folder.appendingPathComponent("why-bake-sourdough.mp4").path,
+            ])
         #expect(probe.status == 0, "\(probe.errors)")
         let result = try JSONDecoder().decode(Probe.self, from: Data(probe.output.utf8))
         #expect(result.streams.map(\.codec_type).sorted() == ["audio", "subtitle", "video"])
@@ -52,7 +59,9 @@ import Testing
         for caption in [files[1], files[2]] {
             let path = folder.appendingPathComponent(caption.path).path
             let parsed = try await Fixtures.run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", path])
-            #expect(parsed.status == 0 && ["subrip", "webvtt"].contains(parsed.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(parsed)")
+            #expect(
+                parsed.status == 0 && ["subrip", "webvtt"].contains(parsed.output.trimmingCharacters(in: .whitespacesAndNewlines)),
+                "\(parsed)")
             let times = Self.cueTimes(caption.text)
             #expect(times.count >= 3)
             for (index, time) in times.enumerated() {

@@ -16,7 +16,10 @@ import Testing
         let folder = try Fixtures.folder("site")
         try Fixtures.write(site.files, to: folder)
         let pages = site.files.filter { $0.path.hasSuffix(".html") }.map { folder.appendingPathComponent($0.path).path }
-        #expect(Set(site.files.map(\.path)) == ["index.html", "services.html", "contact.html", "404.html", "style.css", "sitemap.xml", "robots.txt"])
+        #expect(
+            Set(site.files.map(\.path)) == [
+                "index.html", "services.html", "contact.html", "404.html", "style.css", "sitemap.xml", "robots.txt",
+            ])
         let parse = try await Fixtures.run("/usr/bin/python3", [Fixtures.scripts.appendingPathComponent("check_html.py").path] + pages)
         #expect(parse.status == 0, "\(parse.output)\(parse.errors)")
         for page in ["index.html", "404.html"] {
@@ -40,7 +43,9 @@ import Testing
         let sitemap = try #require(site.files.first { $0.path == "sitemap.xml" }).text
         #expect(sitemap.contains("<loc>http://localhost:8080/sites/harbour-dental/</loc>"))
         #expect(sitemap.contains("<loc>http://localhost:8080/sites/harbour-dental/contact.html</loc>"))
-        #expect(try #require(site.files.first { $0.path == "robots.txt" }).text.contains("Sitemap: http://localhost:8080/sites/harbour-dental/sitemap.xml"))
+        #expect(
+            try #require(site.files.first { $0.path == "robots.txt" }).text.contains(
+                "Sitemap: http://localhost:8080/sites/harbour-dental/sitemap.xml"))
     }
 
     static let attacks = [
@@ -49,13 +54,15 @@ import Testing
         "<a href=\" JaVaScRiPt:alert(1)\">x</a>", "<a href=\"java\tscript:alert(1)\">x</a>", "[x](javascript:alert(1))",
         "<svg onload=alert(1)><script>alert(1)</script></svg>", "<iframe src=\"https://evil.example\"></iframe>",
         "<body onload=alert(1)>", "<div style=\"background:url(javascript:alert(1))\">x</div>",
-        "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>", "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+        "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+        "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
         "<scr<script>ipt>alert(1)</script>", "<<script>script>alert(1)<</script>/script>", "<p onclick=\"alert(1)\">text</p>",
         "<form action=\"javascript:alert(1)\"><button>x</button></form>", "<object data=\"javascript:alert(1)\"></object>",
         "<a href=\"vbscript:msgbox(1)\">x</a>", "<img src=\"x\" alt=\"\" onmouseover=\"alert(1)\" />", "<style>body{display:none}</style>",
         "<!--<script>alert(1)</script>-->", "<p>unclosed <em>emphasis <strong>and</p> <li>stray item", "</div></main></body>",
         "<textarea><script>alert(1)</script></textarea>", "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
-        "<base href=\"javascript:alert(1)//\">", "<img src=`javascript:alert(1)`>", "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
+        "<base href=\"javascript:alert(1)//\">", "<img src=`javascript:alert(1)`>",
+        "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
     ]
 
     @Test func nothingExecutableSurvivesAHostilePageBody() async throws {
@@ -77,12 +84,17 @@ import Testing
 
     @Test func sanitiserKeepsOrdinaryMarkup() {
         let html = Markup.html(fromMarkdown: "# Title\n\nSome *text* with a [link](https://example.com) and `code`.\n\n1. one\n2. two")
-        #expect(html == "<h2>Title</h2><p>Some <em>text</em> with a <a href=\"https://example.com\">link</a> and <code>code</code>.</p><ol><li>one</li><li>two</li></ol>")
+        #expect(
+            html
+                == "<h2>Title</h2><p>Some <em>text</em> with a <a href=\"https://example.com\">link</a> and <code>code</code>.</p><ol><li>one</li><li>two</li></ol>"
+        )
     }
 
     @Test(arguments: Theme.allCases)
     func everyThemeKeepsTextReadableOnAPoorPalette(theme: Theme) throws {
-        let poor: JSONValue = ["primary": "#f0f0f0", "secondary": "#777777", "accent": "#ffff00", "background": "#ffffff", "text": "#cccccc"]
+        let poor: JSONValue = [
+            "primary": "#f0f0f0", "secondary": "#777777", "accent": "#ffff00", "background": "#ffffff", "text": "#cccccc",
+        ]
         let palette = SitePalette(
             primary: Colour(hex: "#f0f0f0")!, secondary: Colour(hex: "#777777")!, accent: Colour(hex: "#ffff00")!,
             background: Colour(hex: "#ffffff")!, text: Colour(hex: "#cccccc")!)

@@ -195,5 +195,105 @@ struct GatewayEndToEndTests {
         #expect(part.headers["content-range"].first == "bytes 0-9/\(whole.data.count)")
         #expect(try await api.download(path, headers: ["If-None-Match": whole.headers["etag"].first ?? ""]).status == 304)
         #expect(try await api.download(path, headers: ["Range": "bytes=99999999-"]).status == 416)
+
+        // The published site, served at /sites/<slug>/ from StageService's published copy.
+        let published = try #require(detail["tasks"]?.arrayValue?.first { $0["stage"] == "publish" }?["content"]?.stringValue)
+        let url = try #require(try JSONValue.parse(Data(published.utf8))["url"]?.stringValue)
+        let site = url.replacingOccurrences(of: "http://localhost:8080", with: "")
+        #expect(site.hasPrefix("/sites/acme-bakery") && site.hasSuffix("/"), "\(site)")
+        let home = try await api.download(site)
+        #expect(home.status == 200)
+        #expect(home.headers["content-type"].first == "text/html; charset=utf-8")
+        #expect(String(decoding: home.data, as: UTF8.self).contains("<title>Acme Bakery</title>"))
+        let etag = try #require(home.headers["etag"].first)
+        #expect(home.headers["cache-control"].first == "public, max-age=0, must-revalidate")
+        #expect(try await api.download(site, headers: ["If-None-Match": etag]).status == 304)
+        let css = try await api.download(site + "style.css")
+        #expect(css.status == 200 && css.headers["content-type"].first == "text/css; charset=utf-8")
+        let missing = try await api.download(site + "no-such-page.html")
+        #expect(
+            missing.status == 404 && String(decoding: missing.data, as: UTF8.self).contains("Page not found"), "the site's own 404 page")
+        #expect(try await api.download(site + "..%2F..%2Fowner").status == 404, "nothing outside the site is read")
+        #expect(try await api.download("/sites/no-such-site/").status == 404)
+    }
+
+    /// Approves every gate of `id` until it is done (or failed); returns the project's detail.
+    static func approveUntilDone(_ api: API, _ id: String) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let state = try await api.call(.GET, "/api/v1/projects/\(id)").body["project"]?["state"]
+            if state == "done" || state == "failed" { break }
+            let pending = try await api.call(.GET, "/api/v1/approvals").body.arrayValue ?? []
+            if let approval = pending.first(where: { $0["projectID"]?.stringValue == id }), let approvalID = approval["id"]?.stringValue {
+                let body = #"{"decision": "approve", "contentHash": "\#(approval["contentHash"]?.stringValue ?? "")"}"#
+                _ = try await api.call(.POST, "/api/v1/approvals/\(approvalID)/decision", body: body)
+            } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return try await api.call(.GET, "/api/v1/projects/\(id)").body
+    }
+
+    @Test func aPublishedSurveyIsFilledInOnItsPublicFormAndItsOwnerReadsTheAnswers() async throws {
+        let system = try await TestSystem(repository: repository)
+        defer { system.stop() }
+        let problems = try await system.startEngine()
+        #expect(problems.isEmpty, "\(problems)")
+        let (base, key, _) = try await system.startGateway()
+        let api = API(base: base, authorization: "Bearer \(key)")
+        let params =
+            #"{"title": "Patient survey", "purpose": "Learn what patients value so we can improve.", "respondents": "patients", "question_count": 6}"#
+        let created = try await api.call(
+            .POST, "/api/v1/projects", body: #"{"template": "survey", "name": "Survey", "start": true, "params": \#(params)}"#)
+        let id = try #require(created.body["id"]?.stringValue)
+        let detail = try await Self.approveUntilDone(api, id)
+        #expect(detail["project"]?["state"] == "done", "\(detail["project"] ?? .null)")
+        let output = try #require(detail["tasks"]?.arrayValue?.first { $0["stage"] == "publish" }?["content"]?.stringValue)
+        let form =
+            try JSONValue.parse(Data(output.utf8))["url"]?.stringValue?.replacingOccurrences(of: "http://localhost:8080", with: "") ?? ""
+        #expect(form.hasPrefix("/s/"))
+
+        let page = try await api.download(form)
+        #expect(page.status == 200 && String(decoding: page.data, as: UTF8.self).contains("<form method=\"post\""))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        defer { _ = client.shutdown() }
+        func post(_ fields: String) async throws -> (Int, String, String) {
+            var request = HTTPClientRequest(url: base + form)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            request.body = .bytes(ByteBuffer(string: fields))
+            let response = try await client.execute(request, timeout: .seconds(20))
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            return (Int(response.status.code), response.headers["location"].first ?? "", body)
+        }
+        let empty = try await post("")
+        #expect(empty.0 == 422 && empty.2.contains("Please answer this question."), "\(empty.0)")
+
+        var summary = try await api.call(.GET, "/api/v1/projects/\(id)/survey/summary").body
+        var answers: [String] = []
+        for question in summary["questions"]?.arrayValue ?? [] {
+            let name = question["question"]?.stringValue ?? ""
+            let value: String
+            switch question["type"]?.stringValue ?? "" {
+            case "number": value = "5"
+            case "email": value = "pat@example.com"
+            case "date": value = "2026-11-30"
+            case "text", "long_text": value = "Friendly staff & short waits"
+            default: value = question["counts"]?.arrayValue?.first?["answer"]?.stringValue ?? ""
+            }
+            answers.append("\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        }
+        let robot = try await post(answers.joined(separator: "&") + "&website=spam")
+        #expect(robot.0 == 303, "a robot is thanked")
+        let sent = try await post(answers.joined(separator: "&"))
+        #expect(sent.0 == 303 && sent.1 == form + "?sent=1", "\(sent)")
+        #expect(String(decoding: try await api.download(sent.1).data, as: UTF8.self).contains("Thank you"))
+
+        summary = try await api.call(.GET, "/api/v1/projects/\(id)/survey/summary").body
+        #expect(summary["responses"] == 1, "the robot's answers were not kept")
+        let csv = try await api.download("/api/v1/projects/\(id)/survey/responses.csv")
+        #expect(csv.status == 200 && csv.headers["content-type"].first == "text/csv; charset=utf-8")
+        let lines = String(decoding: csv.data, as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.count == 2 && lines[1].contains("Friendly staff & short waits"), "\(lines)")
     }
 }

@@ -2,9 +2,9 @@ import AMQPClient
 import Contracts
 import FakeProvider
 import Foundation
-import OfflineDrafts
 import Messaging
 import NIOHTTP1
+import OfflineDrafts
 import ServiceStorage
 import Synchronization
 import Testing

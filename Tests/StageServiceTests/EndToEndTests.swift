@@ -1,8 +1,8 @@
 import AMQPClient
 import Contracts
 import Foundation
-import OfflineDrafts
 import Messaging
+import OfflineDrafts
 import ServiceTestSupport
 import Testing
 
@@ -148,7 +148,8 @@ struct EndToEndTests {
                 let bytes = try await bus.request(ReadArtifact(projectID: String(id), artifactID: epub.id), context: context)
                 let file = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(id).epub")
                 try bytes.data.write(to: file)
-                let check = try await runProcess(URL(fileURLWithPath: "/usr/bin/java"), ["-jar", "/usr/share/java/epubcheck.jar", file.path])
+                let check = try await runProcess(
+                    URL(fileURLWithPath: "/usr/bin/java"), ["-jar", "/usr/share/java/epubcheck.jar", file.path])
                 #expect(check.status == 0, "the offline book passes epubcheck: \(check.output)")
             }
             let status = try await Self.cli(running, ["status", String(id)])

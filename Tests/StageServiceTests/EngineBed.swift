@@ -1,10 +1,10 @@
 import AMQPClient
 import Contracts
 import Foundation
-import OfflineDrafts
 import GRDB
 import Logging
 import Messaging
+import OfflineDrafts
 import ServiceStorage
 import Synchronization
 import Testing

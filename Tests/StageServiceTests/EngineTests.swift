@@ -68,6 +68,8 @@ struct EngineTests {
         let pages = try #require(bed.approvalRequests.last).items
         try #require(pages.count == 3, "one page per sitemap entry (the local answer lists three)")
         let requestsBefore = bed.sentRequests.count
+        let pagePrompts = bed.sentRequests.filter { $0.user.contains("Page: ") }.map(\.user)
+        #expect(pagePrompts.count == 3 && pagePrompts.allSatisfy { !$0.contains("Page:  (slug") }, "each page's prompt names its page")
 
         // Changes to the second page only; the others are approved.
         try await bed.decide(
@@ -99,11 +101,16 @@ struct EngineTests {
         #expect(detail.project.progress == 100)
         #expect(detail.tasks.contains { $0.content == Self.editedPage })
         let names = detail.artifacts.map(\.name)
-        #expect(names.contains("site.zip") && names.contains("site/index.html") && names.contains("site/edited.html"), "\(names)")
-        let edited = try #require(detail.artifacts.first { $0.name == "site/edited.html" })
+        #expect(names.contains("site.zip") && names.contains("site/index.html") && names.contains("site/sitemap.xml"), "\(names)")
+        // The edited page came first and has no home slug: it is the home page.
+        let edited = try #require(detail.artifacts.first { $0.name == "site/index.html" })
         let page = try await bed.engine.read(ReadArtifact(projectID: created.id, artifactID: edited.id), actor: owner)
-        #expect(String(decoding: page.data, as: UTF8.self).contains("<h1>Edited by the reviewer</h1>"), "the site is built from the approved edit")
-        #expect(detail.tasks.first { $0.stage == "publish" }?.content?.contains("http://localhost:8080/sites/") == true, "the publish stage says where the site is")
+        #expect(
+            String(decoding: page.data, as: UTF8.self).contains("<h1>Edited by the reviewer</h1>"),
+            "the site is built from the approved edit")
+        #expect(
+            detail.tasks.first { $0.stage == "publish" }?.content?.contains("http://localhost:8080/sites/") == true,
+            "the publish stage says where the site is")
         let events = try await bed.engine.events(GetProjectEvents(projectID: created.id), actor: owner)
         #expect(events.map(\.sequence) == Array(1...events.count), "the log is ordered without gaps")
         #expect(events.last?.kind == "project.completed")

@@ -57,7 +57,9 @@ public struct CourseBuilder: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(
-            Manifest(title: course.title, level: course.level, objectives: course.objectives, prerequisites: course.prerequisites, modules: modules))
+            Manifest(
+                title: course.title, level: course.level, objectives: course.objectives, prerequisites: course.prerequisites,
+                modules: modules))
     }
 
     /// The HTML version: a contents page, one page per lesson and quiz, a stylesheet and two small scripts.
@@ -73,7 +75,8 @@ public struct CourseBuilder: Sendable {
             contents += pages.filter { $0.module == module }.map { "<li><a href=\"\($0.file)\">\(HTML.escape($0.title))</a></li>" }.joined()
             contents += "</ol>\n"
         }
-        files.append(DeliverableFile(path: "index.html", mediaType: MediaType.html, text: document(course, title: course.title, main: contents)))
+        files.append(
+            DeliverableFile(path: "index.html", mediaType: MediaType.html, text: document(course, title: course.title, main: contents)))
         for (index, page) in pages.enumerated() {
             var main = "<p class=\"module\">Module \(page.module.number): \(HTML.escape(page.module.title))</p>\n"
             if let lesson = page.lesson {
@@ -106,7 +109,8 @@ public struct CourseBuilder: Sendable {
             form += "<fieldset data-answer=\"\(question.answer)\">\n<legend>\(number + 1). \(HTML.escape(question.question))</legend>\n"
             for (index, option) in question.options.enumerated() {
                 let id = "\(name)-\(index)"
-                form += "<div><input type=\"radio\" name=\"\(name)\" id=\"\(id)\" value=\"\(index)\"> <label for=\"\(id)\">\(HTML.escape(option))</label></div>\n"
+                form +=
+                    "<div><input type=\"radio\" name=\"\(name)\" id=\"\(id)\" value=\"\(index)\"> <label for=\"\(id)\">\(HTML.escape(option))</label></div>\n"
             }
             form += "<p class=\"explanation\" hidden>\(HTML.escape(question.explanation))</p>\n"
             form += "<p class=\"verdict\" role=\"status\"></p>\n</fieldset>\n"
@@ -141,10 +145,12 @@ public struct CourseBuilder: Sendable {
         var items = ""
         var resources = ""
         for module in course.modules {
-            items += "      <item identifier=\"module-\(module.number)\">\n        <title>\(HTML.escape("Module \(module.number): \(module.title)"))</title>\n"
+            items +=
+                "      <item identifier=\"module-\(module.number)\">\n        <title>\(HTML.escape("Module \(module.number): \(module.title)"))</title>\n"
             for page in pages where page.module == module {
                 let id = page.file.replacingOccurrences(of: ".html", with: "")
-                items += "        <item identifier=\"item-\(id)\" identifierref=\"res-\(id)\"><title>\(HTML.escape(page.title))</title></item>\n"
+                items +=
+                    "        <item identifier=\"item-\(id)\" identifierref=\"res-\(id)\"><title>\(HTML.escape(page.title))</title></item>\n"
                 resources += """
                         <resource identifier="res-\(id)" type="webcontent" adlcp:scormtype="sco" href="\(page.file)">
                           <file href="\(page.file)"/>
@@ -193,18 +199,21 @@ public struct CourseBuilder: Sendable {
                 section += Markup.html(fromMarkdown: lesson.body_markdown, selfContained: true)
                 section += "<h2>Exercise</h2>\n" + Markup.html(fromMarkdown: lesson.exercise, selfContained: true)
             } else if let quiz = page.quiz {
-                section += "<ol>" + quiz.questions.map { question in
-                    "<li><p>\(HTML.escape(question.question))</p><ol type=\"a\">"
-                        + question.options.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ol>"
-                        + "<p><em>Answer: \(HTML.escape(question.options[question.answer])). \(HTML.escape(question.explanation))</em></p></li>"
-                }.joined() + "</ol>"
+                section +=
+                    "<ol>"
+                    + quiz.questions.map { question in
+                        "<li><p>\(HTML.escape(question.question))</p><ol type=\"a\">"
+                            + question.options.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ol>"
+                            + "<p><em>Answer: \(HTML.escape(question.options[question.answer])). \(HTML.escape(question.explanation))</em></p></li>"
+                    }.joined() + "</ol>"
             }
             return section + "</section>"
         }.joined(separator: "\n")
         let objectives = course.objectives.map { "<li>\(HTML.escape($0))</li>" }.joined()
         return PrintDocument.html(
             title: course.title,
-            titlePage: "<h1>\(HTML.escape(course.title))</h1>\n<p class=\"subtitle\">Course handbook\(course.level.isEmpty ? "" : " · \(HTML.escape(course.level))")</p>\n<ul style=\"text-align: left\">\(objectives)</ul>",
+            titlePage:
+                "<h1>\(HTML.escape(course.title))</h1>\n<p class=\"subtitle\">Course handbook\(course.level.isEmpty ? "" : " · \(HTML.escape(course.level))")</p>\n<ul style=\"text-align: left\">\(objectives)</ul>",
             toc: toc, body: body)
     }
 

@@ -51,13 +51,15 @@ public struct EbookBuilder: Sendable {
                 \(Markup.html(fromMarkdown: part.markdown, topHeading: 2, selfContained: true))
                 </section>
                 """
-            files.append(DeliverableFile(path: "EPUB/\(part.file).xhtml", mediaType: MediaType.xml, text: xhtml(title: part.title, body: body)))
+            files.append(
+                DeliverableFile(path: "EPUB/\(part.file).xhtml", mediaType: MediaType.xml, text: xhtml(title: part.title, body: body)))
         }
         return try ZipWriter.archive(files, stored: ["mimetype"])
     }
 
     private func package(_ book: EbookContent, _ parts: [(file: String, title: String, kind: String, markdown: String)]) -> String {
-        let identifier = UUID(uuidString: book.identifier) != nil ? "urn:uuid:\(book.identifier.lowercased())" : "urn:aiwf:\(book.identifier)"
+        let identifier =
+            UUID(uuidString: book.identifier) != nil ? "urn:uuid:\(book.identifier.lowercased())" : "urn:aiwf:\(book.identifier)"
         let items = parts.map { "    <item id=\"\($0.file)\" href=\"\($0.file).xhtml\" media-type=\"application/xhtml+xml\"/>\n" }.joined()
         let spine = parts.map { "    <itemref idref=\"\($0.file)\"/>\n" }.joined()
         let description = book.matter.map { "    <dc:description>\(HTML.escape(Markup.plainText($0.blurb)))</dc:description>\n" } ?? ""

@@ -1,5 +1,5 @@
-import Foundation
 import Contracts
+import Foundation
 
 /// The approved outputs a book is built from, as the ebook workflow's stages write them.
 public struct EbookContent: Sendable {

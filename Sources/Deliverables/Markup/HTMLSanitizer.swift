@@ -57,7 +57,10 @@ public struct HTMLSanitizer: Sendable {
             case .start(let name, let attributes, let selfClosing):
                 if Self.dropWithContents.contains(name) {
                     if !selfClosing { skipping = (name, 1) }
-                    if HTMLTokenizer.rawText.contains(name) { tokens.skipRawText(until: name) ; skipping = nil }
+                    if HTMLTokenizer.rawText.contains(name) {
+                        tokens.skipRawText(until: name)
+                        skipping = nil
+                    }
                 } else if let permitted = Self.allowed[name], !(selfContained && name == "img") {
                     var kept = Self.clean(attributes, element: name, permitted: permitted)
                     if selfContained { kept.removeAll { $0.0 == "href" && !Self.isAbsolute($0.1) } }
@@ -125,7 +128,7 @@ public struct HTMLSanitizer: Sendable {
             } else if Self.isBlock(name) {
                 closeInlineContext()
             }
-            if (name == "a" && stack.contains("a")) { close("a") }
+            if name == "a" && stack.contains("a") { close("a") }
             var tag = "<" + name
             for (key, value) in attributes { tag += " \(key)=\"\(HTML.escape(value, quotes: true))\"" }
             if HTMLSanitizer.void.contains(name) {

@@ -4,8 +4,11 @@ import Foundation
 /// A published survey: its questions with their types, choices, scales, validation and skip logic.
 public struct SurveyDefinition: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case singleChoice = "single_choice", multipleChoice = "multiple_choice", rating, scale, text
-        case longText = "long_text", number, email, date
+        case singleChoice = "single_choice"
+        case multipleChoice = "multiple_choice"
+        case rating, scale, text
+        case longText = "long_text"
+        case number, email, date
 
         var hasOptions: Bool { self == .singleChoice || self == .multipleChoice }
         var hasScale: Bool { self == .rating || self == .scale }

@@ -23,7 +23,8 @@ public enum SurveyForm {
         }.joined()
         let summary =
             errors.isEmpty
-            ? "" : "<div class=\"error-summary\" role=\"alert\"><p>Please check the \(errors.count == 1 ? "answer" : "answers") marked below.</p></div>\n"
+            ? ""
+            : "<div class=\"error-summary\" role=\"alert\"><p>Please check the \(errors.count == 1 ? "answer" : "answers") marked below.</p></div>\n"
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -55,9 +56,10 @@ public enum SurveyForm {
         let errorID = "\(id)-error"
         let errorText = error.map { "<p class=\"error\" id=\"\(errorID)\">\(HTML.escape($0))</p>\n" } ?? ""
         let described = error == nil ? "" : " aria-describedby=\"\(errorID)\" aria-invalid=\"true\""
-        let condition = question.show_if.map {
-            " data-show-if=\"\(HTML.escape($0.question, quotes: true))\" data-show-values=\"\(HTML.escape($0.values.joined(separator: "\u{1F}"), quotes: true))\""
-        } ?? ""
+        let condition =
+            question.show_if.map {
+                " data-show-if=\"\(HTML.escape($0.question, quotes: true))\" data-show-values=\"\(HTML.escape($0.values.joined(separator: "\u{1F}"), quotes: true))\""
+            } ?? ""
         let name = HTML.escape(question.id, quotes: true)
         let text = HTML.escape(question.text)
         let requiredAttribute = question.required ? " required" : ""

@@ -21,9 +21,11 @@ public struct VideoBuilder: Sendable {
         for (index, scene) in video.scenes.enumerated() {
             try Data(scene.narration.utf8).write(to: folder.appendingPathComponent("narration-\(index).txt"))
             try await ExternalTool.espeak.run(
-                ["-v", "en-us", "-s", "160", "-w", "narration-\(index).wav", "-f", "narration-\(index).txt"], in: folder, timeout: .seconds(120))
+                ["-v", "en-us", "-s", "160", "-w", "narration-\(index).wav", "-f", "narration-\(index).txt"], in: folder,
+                timeout: .seconds(120))
             durations.append(try Self.wavDuration(folder.appendingPathComponent("narration-\(index).wav")))
-            let card = PrintDocument.wrap(scene.onScreen.isEmpty ? video.title : scene.onScreen, width: 30).prefix(5).joined(separator: "\n")
+            let card = PrintDocument.wrap(scene.onScreen.isEmpty ? video.title : scene.onScreen, width: 30).prefix(5).joined(
+                separator: "\n")
             try Data(card.utf8).write(to: folder.appendingPathComponent("card-\(index).txt"))
         }
         var cues: [Cue] = []
@@ -34,7 +36,8 @@ public struct VideoBuilder: Sendable {
         }
         let srt = Cue.srt(cues)
         try Data(srt.utf8).write(to: folder.appendingPathComponent("captions.srt"))
-        try await ExternalTool.ffmpeg.run(ffmpegArguments(scenes: video.scenes.count, durations: durations), in: folder, timeout: .seconds(900))
+        try await ExternalTool.ffmpeg.run(
+            ffmpegArguments(scenes: video.scenes.count, durations: durations), in: folder, timeout: .seconds(900))
         let mp4 = try Data(contentsOf: folder.appendingPathComponent("video.mp4"))
         let name = Markup.slug(video.title, fallback: "video")
         return [

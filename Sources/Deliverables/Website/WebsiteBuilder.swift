@@ -19,7 +19,8 @@ public struct WebsiteBuilder: Sendable {
         var files: [DeliverableFile] = []
         for entry in pages {
             files.append(
-                DeliverableFile(path: entry.file, mediaType: MediaType.html, text: page(entry.page, file: entry.file, content, nav, contact)))
+                DeliverableFile(
+                    path: entry.file, mediaType: MediaType.html, text: page(entry.page, file: entry.file, content, nav, contact)))
         }
         files.append(DeliverableFile(path: "404.html", mediaType: MediaType.html, text: notFound(content, nav)))
         files.append(
@@ -54,7 +55,9 @@ public struct WebsiteBuilder: Sendable {
     }
 
     /// The navigation: the approved items that point at a page of the site, else every page.
-    private func navigation(_ content: WebsiteContent, pages: [(page: WebsiteContent.Page, file: String)]) -> [(label: String, file: String)] {
+    private func navigation(_ content: WebsiteContent, pages: [(page: WebsiteContent.Page, file: String)]) -> [(
+        label: String, file: String
+    )] {
         let bySlug = Dictionary(pages.map { (Markup.slug($0.page.slug, fallback: ""), $0.file) }, uniquingKeysWith: { first, _ in first })
         var items: [(String, String)] = []
         for item in content.navigation {

@@ -322,6 +322,46 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Error"}
                 "416": {$ref: "#/components/responses/Error"}
                 "503": {$ref: "#/components/responses/Error"}
+          /api/v1/projects/{id}/survey/responses.csv:
+            get:
+              operationId: exportSurveyResponses
+              summary: A survey project's responses as CSV (RFC 4180), one column per question
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200": {description: The responses, content: {text/csv: {schema: {type: string}}}}
+                "401": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "503": {$ref: "#/components/responses/Error"}
+          /api/v1/projects/{id}/survey/summary:
+            get:
+              operationId: getSurveySummary
+              summary: "A survey project's responses added up: counts per answer, the mean of ratings, scales and numbers"
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200":
+                  description: The summary
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [responses, questions]
+                        properties:
+                          responses: {type: integer}
+                          questions:
+                            type: array
+                            items:
+                              type: object
+                              required: [question, text, type, answered]
+                              properties:
+                                question: {type: string}
+                                text: {type: string}
+                                type: {type: string}
+                                answered: {type: integer}
+                                counts: {type: array, items: {type: object, required: [answer, count], properties: {answer: {type: string}, count: {type: integer}}}}
+                                mean: {type: number}
+                "401": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
+                "503": {$ref: "#/components/responses/Error"}
           /api/v1/projects/{id}/usage:
             get:
               operationId: getProjectUsage

@@ -52,7 +52,9 @@ struct BuildSiteAction: SystemAction {
     func run(_ input: ActionInput) async throws -> ActionOutput {
         let site = try site(input)
         return ActionOutput(
-            output: ["slug": .string(site.slug), "pages": .array(site.files.filter { $0.path.hasSuffix(".html") }.map { .string($0.path) })],
+            output: [
+                "slug": .string(site.slug), "pages": .array(site.files.filter { $0.path.hasSuffix(".html") }.map { .string($0.path) }),
+            ],
             artifacts: [ArtifactFile(site.zip)] + site.files.map { ArtifactFile($0, prefix: "site/") })
     }
 }
@@ -66,7 +68,9 @@ struct PublishSiteAction: SystemAction {
         let site = try BuildSiteAction(settings: settings).site(input)
         let version = "v-" + ProjectWork.sha256(site.zip.data).prefix(16)
         try settings.publications.publishSite(site.slug, files: site.files, version: String(version))
-        return ActionOutput(output: ["url": .string(settings.siteURL(site.slug)), "slug": .string(site.slug), "version": .string(String(version))])
+        return ActionOutput(output: [
+            "url": .string(settings.siteURL(site.slug)), "slug": .string(site.slug), "version": .string(String(version)),
+        ])
     }
 }
 
@@ -107,7 +111,9 @@ struct PublishSurveyAction: SystemAction {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return ActionOutput(
-            output: ["url": .string(settings.surveyURL(id)), "survey": .string(id), "questions": .number(Double(definition.questions.count))],
+            output: [
+                "url": .string(settings.surveyURL(id)), "survey": .string(id), "questions": .number(Double(definition.questions.count)),
+            ],
             artifacts: [ArtifactFile(name: "survey.json", mediaType: "application/json", data: try encoder.encode(definition))])
     }
 }

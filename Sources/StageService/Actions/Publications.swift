@@ -65,14 +65,16 @@ struct Publications: Sendable {
     /// A file of the current version of `slug`'s site: `path` as asked, `index.html` for a folder, `name.html` for
     /// `name`; nil when the site has no such file. Paths that climb out of the site are never read.
     func siteFile(_ slug: String, path: String) -> (path: String, data: Data)? {
-        guard Self.isSafe(slug), let current = try? FileManager.default.destinationOfSymbolicLink(
-            atPath: sites.appendingPathComponent(slug).appendingPathComponent("current").path)
+        guard Self.isSafe(slug),
+            let current = try? FileManager.default.destinationOfSymbolicLink(
+                atPath: sites.appendingPathComponent(slug).appendingPathComponent("current").path)
         else { return nil }
         let folder = sites.appendingPathComponent(slug).appendingPathComponent(current)
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard parts.allSatisfy(Self.isSafe) else { return nil }
         let joined = parts.joined(separator: "/")
-        let candidates = joined.isEmpty || path.hasSuffix("/") ? [joined + (joined.isEmpty ? "" : "/") + "index.html"] : [joined, joined + ".html"]
+        let candidates =
+            joined.isEmpty || path.hasSuffix("/") ? [joined + (joined.isEmpty ? "" : "/") + "index.html"] : [joined, joined + ".html"]
         for candidate in candidates {
             var isFolder: ObjCBool = false
             let url = folder.appendingPathComponent(candidate)
@@ -86,7 +88,8 @@ struct Publications: Sendable {
     }
 
     func siteExists(_ slug: String) -> Bool {
-        Self.isSafe(slug) && FileManager.default.fileExists(atPath: sites.appendingPathComponent(slug).appendingPathComponent("current").path)
+        Self.isSafe(slug)
+            && FileManager.default.fileExists(atPath: sites.appendingPathComponent(slug).appendingPathComponent("current").path)
     }
 
     /// Publishes a survey's definition (replacing the earlier one at once).
@@ -106,7 +109,9 @@ struct Publications: Sendable {
     /// A path segment that names a file inside a folder: no `..`, no hidden files, nothing but plain characters.
     static func isSafe(_ segment: String) -> Bool {
         !segment.isEmpty && !segment.hasPrefix(".") && segment.count <= 200
-            && segment.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+            && segment.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+            }
     }
 }
 

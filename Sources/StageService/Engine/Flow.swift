@@ -50,7 +50,8 @@ extension ProjectWork {
         if let regenerate, let previous = try previousRun(of: stage.code, before: run.round) {
             for old in try tasks(of: previous.id) {
                 var task = TaskRecord(
-                    projectID: project.id, stageRunID: run.id, stage: stage.code, position: old.position, title: old.title, item: old.item,
+                    projectID: project.id, stageRunID: run.id, stage: stage.code, position: old.position, title: old.title,
+                    item: old.item?.value,
                     now: now)
                 if let feedback = regenerate[old.id] {
                     task.feedback = feedback

@@ -35,7 +35,7 @@ extension ProjectWork {
             $0.contains("outputs")
         }
         var context = try self.context(stage: stage, withOutputs: readsOutputs)
-        if let item = task.item { context["item"] = item }
+        if let item = task.item { context["item"] = item.value }
         if let feedback = task.feedback { context["feedback"] = .string(feedback) }
         context["attempt"] = .number(Double(task.attempts + 1))
         let rendered: RenderedPrompt

@@ -19,12 +19,16 @@ struct PublishedWork: Sendable {
     }
 
     func survey(_ request: GetSurvey) throws -> SurveyDocument {
-        guard let survey = publications.survey(request.surveyID) else { throw StageError.notFound("no survey has the id '\(request.surveyID)'") }
+        guard let survey = publications.survey(request.surveyID) else {
+            throw StageError.notFound("no survey has the id '\(request.surveyID)'")
+        }
         return SurveyDocument(surveyID: request.surveyID, definition: try Self.json(survey.definition))
     }
 
     func submit(_ request: SubmitSurveyResponse) async throws -> SurveySubmission {
-        guard let survey = publications.survey(request.surveyID) else { throw StageError.notFound("no survey has the id '\(request.surveyID)'") }
+        guard let survey = publications.survey(request.surveyID) else {
+            throw StageError.notFound("no survey has the id '\(request.surveyID)'")
+        }
         let checked = survey.definition.check(request.answers)
         guard checked.errors.isEmpty else { return SurveySubmission(responseID: nil, errors: checked.errors) }
         let id = UUID().uuidString.lowercased()
@@ -42,9 +46,12 @@ struct PublishedWork: Sendable {
         let owner = try Engine.owner(actor)
         let surveyID = PublishSurveyAction.surveyID(for: request.projectID)
         let rows = try await database.read { db -> [Row]? in
-            guard let project = try ProjectRecord.fetchOne(db, key: request.projectID), Engine.mayAct(owner, on: project) else { return nil }
+            guard let project = try ProjectRecord.fetchOne(db, key: request.projectID), Engine.mayAct(owner, on: project) else {
+                return nil
+            }
             return try Row.fetchAll(
-                db, sql: "SELECT id, answers, submittedAt FROM surveyResponse WHERE surveyID = ? ORDER BY submittedAt, id", arguments: [surveyID])
+                db, sql: "SELECT id, answers, submittedAt FROM surveyResponse WHERE surveyID = ? ORDER BY submittedAt, id",
+                arguments: [surveyID])
         }
         guard let rows else { throw StageError.notFound("no project has the id '\(request.projectID)'") }
         guard let survey = publications.survey(surveyID) else {

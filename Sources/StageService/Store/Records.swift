@@ -79,7 +79,8 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var stage: String
     var position: Int
     var title: String
-    var item: JSONValue?
+    /// The fan-out item the task is for (a page of the sitemap, a chapter of the outline).
+    var item: StoredJSON?
     var state: TaskState
     var content: String?
     var error: String?
@@ -115,7 +116,7 @@ struct TaskRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         self.stage = stage
         self.position = position
         self.title = title
-        self.item = item
+        self.item = item.map(StoredJSON.init)
         self.state = .pending
         self.attempts = 0
         self.failedSends = 0
@@ -210,4 +211,26 @@ struct ProjectDefinitionRecord: Codable, FetchableRecord, PersistableRecord, Sen
 
     var projectID: String
     var definition: WorkflowDefinition
+}
+
+/// A JSON value in a text column, stored as its JSON text. GRDB hands a column's text to a `JSONValue` as a string,
+/// so an object stored directly came back as `.string("{…}")` and a prompt's `{{item.title}}` rendered empty.
+struct StoredJSON: Codable, Sendable, Equatable {
+    var value: JSONValue
+
+    init(_ value: JSONValue) {
+        self.value = value
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        // Rows written before this type held a string item as bare text.
+        value = (try? JSONValue.parse(Data(text.utf8))) ?? .string(text)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value.jsonString())
+    }
 }
