@@ -8,7 +8,10 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aiwf-bench",
         abstract: "Measures aiwf against the local broker. Every subcommand prints a table; with --json its last line is one JSON object.",
-        subcommands: [AMQPBenchmark.self, ServicesBenchmark.self, ProviderBenchmark.self, EngineBenchmark.self, GatewayBenchmark.self]
+        subcommands: [
+            AMQPBenchmark.self, ServicesBenchmark.self, ProviderBenchmark.self, EngineBenchmark.self, GatewayBenchmark.self,
+            DeliverablesBenchmark.self,
+        ]
     )
 }
 

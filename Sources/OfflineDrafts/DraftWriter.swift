@@ -23,10 +23,12 @@ public struct Brief: Sendable {
     /// What the text is about in a few words: the industry, topic or subject.
     public var topic: String
     public var audience: String
+    let prompt: String
     /// Mixed into every choice of words, so one request always gets the same answer and two requests differ.
     public var seed: UInt64
 
     public init(prompt: String) {
+        self.prompt = prompt
         let lines = prompt.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         var facts: [(label: String, value: String)] = []
         for (index, line) in lines.enumerated() {
@@ -62,16 +64,23 @@ public struct Brief: Sendable {
             page = nil
         }
         let forName = first.firstMatch(of: /(?:website|site) (?:for|of) ([^.(]{2,80}?)(?: \(|\.|$)/).map { String($0.1) }
-        subject = fact(["business", "company"]) ?? forName ?? quoted.last ?? fact(["title"]) ?? "your project"
-        topic = fact(["industry", "what it is about", "what the business does", "subject", "topic"]) ?? subject
-        let named = first.firstMatch(of: #/ for ([^.]{3,80})\./#).map { String($0.1) }.flatMap { $0 == forName ? nil : $0 }
-        audience = fact(["target audience", "audience", "learners", "who"]) ?? named ?? "the people you serve"
+        let about = fact(["what it is about", "topic"]).map { $0.split(separator: " ").prefix(8).joined(separator: " ") }
+        subject =
+            fact(["business", "company"]) ?? forName ?? quoted.last.flatMap { $0.count <= 80 ? $0 : nil } ?? fact(["title"]) ?? about
+            ?? "your project"
+        topic =
+            fact(["industry", "what it is about", "what the book", "what the course", "what the business does", "subject", "topic"])
+            ?? subject
+        let named = first.firstMatch(of: #/ for ([^.()]{3,80})[.(]/#).map { String($0.1) }.flatMap {
+            $0 == forName || $0.hasPrefix("a ") || $0.hasPrefix("an ") ? nil : $0
+        }
+        audience = fact(["target audience", "audience", "readers", "learners", "who"]) ?? named ?? "the people you serve"
         var counts: [String: Int] = [:]
         for match in prompt.matches(of: /(?i)exactly\s+(\d{1,3})\s+([a-z_]+)/) { counts[match.2.lowercased()] = Int(match.1) }
         let planned = prompt.matches(of: /\((\d{1,3}) questions\)/).compactMap { Int($0.1) }
         if !planned.isEmpty { counts["questions"] = planned.reduce(0, +) }
         if let seconds = prompt.firstMatch(of: /add up to (\d{1,4}) seconds/).flatMap({ Int($0.1) }) {
-            counts["beats"] = max(2, seconds / 10)
+            counts["beats"] = max(2, seconds / 9)
         }
         self.counts = counts
         if let match = first.firstMatch(of: /(?i)lesson (\d+)\.(\d+)/) {
@@ -89,6 +98,9 @@ public struct Brief: Sendable {
         seed = hash
     }
 
+    /// Whether the prompt is about a business's website (else a book, course, survey or video).
+    public var isWebsite: Bool { facts.contains { ["business", "company"].contains($0.label.lowercased()) } || prompt.contains("website") }
+
     /// A short form of the topic for use inside a sentence.
     var shortTopic: String {
         let words = topic.split(separator: " ").prefix(8).joined(separator: " ")
@@ -102,6 +114,7 @@ public struct Brief: Sendable {
 public struct DraftWriter: Sendable {
     public let brief: Brief
     private var counter = 0
+    private var paragraphs = 0
 
     public init(prompt: String) {
         brief = Brief(prompt: prompt)
@@ -168,7 +181,10 @@ public struct DraftWriter: Sendable {
     /// Makes the members of one object agree with each other, as a writer would.
     private mutating func fix(_ members: inout [String: JSONValue], properties: [String: JSONValue], index: Int?) {
         if let options = members["options"]?.arrayValue, !options.isEmpty, members["answer"] != nil {
-            members["answer"] = .number(Double(pick(options.count)))
+            // The right option is written first; it moves to a place of its own so answers are not always "a".
+            let answer = pick(options.count)
+            members["options"] = .array(Array(options[(options.count - answer)...] + options[..<(options.count - answer)]))
+            members["answer"] = .number(Double(answer))
         }
         if let pages = members["pages"]?.arrayValue, members["navigation"] != nil {
             members["navigation"] = .array(
@@ -216,7 +232,16 @@ public struct DraftWriter: Sendable {
         for index in 0..<count {
             items.append(instance(of: schema["items"] ?? ["type": "string"], name: Self.singular(name), index: index, depth: depth + 1))
         }
-        if name == "pages" { items = Self.uniqueSlugs(items) }
+        if name == "pages" {
+            // A site of three pages or more ends with a contact page, where its calls to action lead.
+            if items.count >= 3, var last = items[items.count - 1].objectValue {
+                last["title"] = "Contact us"
+                last["slug"] = "contact"
+                last["purpose"] = .string("Lets visitors reach \(subject) in the way that suits them.")
+                items[items.count - 1] = .object(last)
+            }
+            items = Self.uniqueSlugs(items)
+        }
         return .array(items)
     }
 
@@ -281,6 +306,10 @@ public struct DraftWriter: Sendable {
         case "slug":
             if let page = brief.page { return page.slug }
             return index == 0 ? "" : Self.slug(title(index: index))
+        case "description" where brief.counts["beats"] != nil || !brief.beats.isEmpty:
+            return ["A close view of", "A wide view of", "Hands at work on", "A calm, slow shot of", "Bold titles over"][
+                (index + pick(5)) % 5]
+                + " " + topic
         case "summary", "description", "rationale", "intent", "purpose", "goal", "promise", "value_proposition":
             return sentence(for: name, index: index)
         case "meta_description":
@@ -347,10 +376,17 @@ public struct DraftWriter: Sendable {
     }
 
     private mutating func title(index: Int) -> String {
-        let titles = [
-            subject, "About \(subject)", "What we offer", "How it works", "Questions and answers", "Getting started",
-            "Working with \(subject)", "Our approach", "Stories and examples", "Get in touch", "Plans and prices", "Next steps",
-        ]
+        let titles =
+            brief.isWebsite
+            ? [
+                subject, "About \(subject)", "What we offer", "How it works", "Questions and answers", "Getting started",
+                "Working with \(subject)", "Our approach", "Stories and examples", "Get in touch", "Plans and prices", "Next steps",
+            ]
+            : [
+                "Getting started with \(topic)", "The core ideas", "Putting it into practice", "Common mistakes and how to avoid them",
+                "Tools that help", "Real examples", "Going further", "Checking your progress", "Planning your next steps",
+                "Bringing it together", "Habits that last", "Questions worth asking",
+            ]
         return titles[index % titles.count]
     }
 
@@ -385,14 +421,25 @@ public struct DraftWriter: Sendable {
             "When something is unclear, ask: a good answer now saves time later.",
             "By the end, you will know what to do next and why it works.",
         ]
-        let openings = [
-            "\(subject) is here for \(audience) who want \(topic) done properly.",
-            "If you are one of \(audience), \(topic) should feel simple, and \(subject) keeps it that way.",
-            "At \(subject), \(topic) starts with listening to \(audience).",
-            "Good \(topic) is mostly about clear steps, and \(subject) puts them in order for \(audience).",
-        ]
+        let openings =
+            brief.isWebsite
+            ? [
+                "\(subject) is here for \(audience) who want \(topic) done properly.",
+                "If you are one of \(audience), \(topic) should feel simple, and \(subject) keeps it that way.",
+                "At \(subject), \(topic) starts with listening to \(audience).",
+                "Good \(topic) is mostly about clear steps, and \(subject) puts them in order for \(audience).",
+            ]
+            : [
+                "This part is written for \(audience), and it starts from what you already know.",
+                "\(topic.prefix(1).uppercased() + topic.dropFirst()) gets easier once you see the pattern behind it.",
+                "The aim here is simple: make \(topic) practical for \(audience).",
+                "Start with the idea, then try it: that is how \(topic) sticks.",
+            ]
         let start = pick(sentences.count)
-        return ([openings[pick(openings.count)]] + (0..<3).map { sentences[(start + $0 * 3) % sentences.count] }).joined(separator: " ")
+        paragraphs += 1
+        return
+            ([openings[(pick(openings.count) + paragraphs) % openings.count]]
+            + (0..<3).map { sentences[(start + $0 * 3) % sentences.count] }).joined(separator: " ")
     }
 
     private mutating func body(for name: String, index: Int) -> String {
@@ -438,7 +485,7 @@ public struct DraftWriter: Sendable {
 
     private mutating func narration(index: Int) -> String {
         let lines = [
-            "Here is \(topic), explained simply by \(subject).", "Most \(audience) start with one question: where do I begin?",
+            "Here is \(topic), explained simply.", "Many people start with one question: where do I begin?",
             "The answer is one small step, taken today, and checked tomorrow.",
             "\(subject) makes that first step clear, so nothing is left to guesswork.",
             "You see a result quickly, and that is what keeps you going.",
@@ -446,7 +493,14 @@ public struct DraftWriter: Sendable {
             "Plain words beat jargon, and a short example beats a long speech.",
             "Ready to try? Get in touch with \(subject) and start this week.",
         ]
-        return (0..<3).map { lines[(index * 3 + $0) % lines.count] }.joined(separator: " ")
+        // About as many words as a 10-second beat holds when spoken (espeak-ng says about 2.6 words a second).
+        var spoken: [String] = []
+        var next = index * 3
+        while spoken.joined(separator: " ").split(separator: " ").count < 18 {
+            spoken.append(lines[next % lines.count])
+            next += 1
+        }
+        return spoken.joined(separator: " ")
     }
 
     private mutating func objective(index: Int) -> String {
