@@ -133,7 +133,7 @@ struct ProviderGatewayTests {
         defer { fake.stop() }
         await fake.script([.init(status: 429, headers: ["retry-after": "30"], body: "{}")])
         let result = try await generator(configuration(fake)).generate(
-            GenerateContent(requestID: "r7", user: "Hi", deadline: Date().addingTimeInterval(2))
+            GenerateContent(requestID: "r7", user: "Hi", deadline: Date().addingTimeInterval(10))
         )
         guard case .failed(let event) = result else {
             Issue.record("expected a failure, got \(result)")
