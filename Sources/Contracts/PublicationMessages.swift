@@ -90,24 +90,25 @@ public struct GetSurveyResults: Request {
     }
 }
 
-public struct SurveyResults: Codable, Sendable, Equatable {
-    public struct Response: Codable, Sendable, Equatable {
-        public var id: String
-        public var submittedAt: Date
-        public var answers: [String: [String]]
+/// One stored response to a survey: its answers by question id.
+public struct SurveyResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var submittedAt: Date
+    public var answers: [String: [String]]
 
-        public init(id: String, submittedAt: Date, answers: [String: [String]]) {
-            self.id = id
-            self.submittedAt = submittedAt
-            self.answers = answers
-        }
+    public init(id: String, submittedAt: Date, answers: [String: [String]]) {
+        self.id = id
+        self.submittedAt = submittedAt
+        self.answers = answers
     }
+}
 
+public struct SurveyResults: Codable, Sendable, Equatable {
     public var surveyID: String
     public var definition: JSONValue
-    public var responses: [Response]
+    public var responses: [SurveyResponse]
 
-    public init(surveyID: String, definition: JSONValue, responses: [Response]) {
+    public init(surveyID: String, definition: JSONValue, responses: [SurveyResponse]) {
         self.surveyID = surveyID
         self.definition = definition
         self.responses = responses

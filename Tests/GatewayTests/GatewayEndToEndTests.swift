@@ -121,13 +121,18 @@ struct GatewayEndToEndTests {
         #expect(text.contains("passed"), "\(text.suffix(2000))")
     }
 
-    @Test func aWebsiteProjectRunsToDoneThroughTheAPIFollowedOnItsEventStream() async throws {
+    /// The whole system with the Gateway in front, and a client with the first admin's key.
+    static func startSystem() async throws -> (TestSystem, API) {
         let system = try await TestSystem(repository: repository)
-        defer { system.stop() }
         let problems = try await system.startEngine()
         #expect(problems.isEmpty, "\(problems)")
         let (base, key, _) = try await system.startGateway()
-        let api = API(base: base, authorization: "Bearer \(key)")
+        return (system, API(base: base, authorization: "Bearer \(key)"))
+    }
+
+    @Test func aWebsiteProjectRunsToDoneThroughTheAPIFollowedOnItsEventStream() async throws {
+        let (system, api) = try await Self.startSystem()
+        defer { system.stop() }
 
         let params = """
             {"company_name": "Acme Bakery", "industry": "bakery", "website_type": "business", "page_count": 3, \
@@ -235,12 +240,9 @@ struct GatewayEndToEndTests {
     }
 
     @Test func aPublishedSurveyIsFilledInOnItsPublicFormAndItsOwnerReadsTheAnswers() async throws {
-        let system = try await TestSystem(repository: repository)
+        let (system, api) = try await Self.startSystem()
         defer { system.stop() }
-        let problems = try await system.startEngine()
-        #expect(problems.isEmpty, "\(problems)")
-        let (base, key, _) = try await system.startGateway()
-        let api = API(base: base, authorization: "Bearer \(key)")
+        let base = api.base
         let params =
             #"{"title": "Patient survey", "purpose": "Learn what patients value so we can improve.", "respondents": "patients", "question_count": 6}"#
         let created = try await api.call(

@@ -1,17 +1,5 @@
+import Contracts
 import Foundation
-
-/// One submitted response.
-public struct SurveyResponse: Codable, Sendable, Equatable {
-    public var id: String
-    public var submittedAt: Date
-    public var answers: [String: [String]]
-
-    public init(id: String, submittedAt: Date, answers: [String: [String]]) {
-        self.id = id
-        self.submittedAt = submittedAt
-        self.answers = answers
-    }
-}
 
 /// What a survey's responses add up to, per question: counts per answer for choices, ratings and scales; the mean
 /// for ratings, scales and numbers; how many answered.

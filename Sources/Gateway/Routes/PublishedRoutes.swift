@@ -159,6 +159,6 @@ struct SurveyResultRoutes {
     private func results(_ context: APIContext) async throws -> (SurveyDefinition, [SurveyResponse]) {
         let results = try await backend.ask(GetSurveyResults(projectID: try context.parameters.require("id")), as: try context.caller())
         let definition = try results.definition.decode(SurveyDefinition.self, as: "the survey")
-        return (definition, results.responses.map { SurveyResponse(id: $0.id, submittedAt: $0.submittedAt, answers: $0.answers) })
+        return (definition, results.responses)
     }
 }

@@ -58,7 +58,7 @@ struct PublishedWork: Sendable {
             throw StageError.notFound("project '\(request.projectID)' has published no survey yet")
         }
         let responses = try rows.map { row in
-            SurveyResults.Response(
+            SurveyResponse(
                 id: row["id"], submittedAt: row["submittedAt"],
                 answers: try JSONDecoder().decode([String: [String]].self, from: Data((row["answers"] as String).utf8)))
         }
