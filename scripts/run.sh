@@ -30,11 +30,42 @@ stop() {
 }
 trap stop INT TERM
 
+logs="$AIWF_DATA_DIR/logs"
+mkdir -p "$logs"
+
+# One readable line per event that matters; every service's JSON log goes whole to its file under data/logs.
+summarise() {
+    local service=$1 line level message
+    local level_field='"level":"([a-z]+)"' message_field='"message":"(([^"\\]|\\.)*)"'
+    while IFS= read -r line; do
+        printf '%s\n' "$line" >>"$logs/$service.log"
+        if [[ $line != "{"* ]]; then
+            printf '%s\n' "$line"  # already for people (the first admin's password)
+            continue
+        fi
+        [[ $line =~ $level_field ]] && level=${BASH_REMATCH[1]} || level=info
+        [[ $line =~ $message_field ]] && message=${BASH_REMATCH[1]//\\\"/\"} || message=""
+        case "$level:$message" in
+        info:"topology declared; ready") printf 'aiwf: %-16s ready\n' "$service" ;;
+        info:stopped) printf 'aiwf: %-16s stopped\n' "$service" ;;
+        error:* | critical:*) printf 'aiwf: %-16s %s: %s (details in %s)\n' "$service" "$level" "$message" "$logs/$service.log" ;;
+        esac
+    done
+}
+
 for service in "${services[@]}"; do
-    "$bin/$service" &
+    "$bin/$service" > >(summarise "$service") 2>&1 &
     pids+=($!)
+    printf 'aiwf: %-16s started\n' "$service"
 done
-echo "aiwf: running. Gateway on http://localhost:8080 and the services on 8081-8084 (/health, /ready, /metrics). Ctrl-C stops everything."
+
+# The last line is where to go and how to sign in.
+for _ in $(seq 1 120); do
+    if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && curl -fsS http://127.0.0.1:8080/ready >/dev/null 2>&1; then break; fi
+    sleep 0.5
+done
+echo "aiwf: logs in $logs; the services answer /health, /ready and /metrics on 8080-8084. Ctrl-C stops everything."
+echo "aiwf: running at http://localhost:8080 — the API and its docs at http://localhost:8080/api/docs; sign in as the first admin shown above (or AIWF_ADMIN_EMAIL/AIWF_ADMIN_PASSWORD)."
 wait -n "${pids[@]}" || true
-echo "aiwf: a service exited; stopping the others" >&2
+echo "aiwf: a service exited; stopping the others (see $logs)" >&2
 stop
