@@ -72,9 +72,11 @@ final class AMQPWire {
             state, url.virtualHost, 0, 131_072, Int32(heartbeatSeconds), url.user, url.password, name
         )
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+            // The reply's text lives in the connection's memory: read it before the connection is destroyed.
+            let reason = describe(reply)
             amqp_destroy_connection(state)
             throw .connectionFailed(
-                "RabbitMQ at \(url.host):\(url.port) refused the login of '\(url.user)' to virtual host '\(url.virtualHost)' (\(describe(reply)))"
+                "RabbitMQ at \(url.host):\(url.port) refused the login of '\(url.user)' to virtual host '\(url.virtualHost)' (\(reason))"
             )
         }
         return AMQPWire(state: state)

@@ -92,6 +92,18 @@ struct AMQPLivenessTests {
         await connection.close()
     }
 
+    /// The broker's reason is read before the refused connection is freed: it arrives whole, never as freed memory.
+    @Test func aRefusedLoginSaysWhyInTheBrokersWords() throws {
+        let url = try AMQPURL(
+            "amqp://\(TestBroker.url.user):\(TestBroker.url.password)@\(TestBroker.url.host):\(TestBroker.url.port)/no-such-vhost")
+        for _ in 0..<3 {
+            let error = #expect(throws: AMQPError.self) { _ = try AMQPWire.connect(to: url, name: "test.refused", heartbeatSeconds: 10) }
+            let message = error?.message ?? ""
+            #expect(message.contains("vhost no-such-vhost not found"), "\(message)")
+            #expect(!message.contains("\u{0}"), "\(message)")
+        }
+    }
+
     @Test func closeFailsLaterOperationsClearly() async throws {
         let connection = TestBroker.connection("test.closed")
         await connection.waitUntilConnected()
