@@ -24,6 +24,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("key-rate"), help: "Requests a minute one API key may make (or AIWF_KEY_RATE_PER_MINUTE; default 600).")
     var keyRate: Int?
 
+    @Option(name: .customLong("docs-dir"), help: "The folder of Markdown pages served at /docs (or AIWF_DOCS_DIR; default docs).")
+    var docsDirectory: String?
+
     func run() async throws {
         let host = ServiceHost(configuration: try options.resolve(service: "Gateway", defaultPort: 8080))
         let environment = ProcessInfo.processInfo.environment
@@ -42,7 +45,10 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let timeout = requestTimeout ?? environment["AIWF_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 10
         let rate = keyRate ?? environment["AIWF_KEY_RATE_PER_MINUTE"].flatMap(Int.init) ?? 600
-        let app = GatewayApp(accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate)
+        let docs = DocsLibrary(
+            directory: URL(fileURLWithPath: ServiceOptions.pick(docsDirectory, "AIWF_DOCS_DIR", in: environment) ?? "docs"))
+        let app = GatewayApp(
+            accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate, docs: docs)
         try await host.run(
             topology: app.live.topology,
             services: [

@@ -8,14 +8,17 @@ struct GatewayApp: Sendable {
     let backend: Backend
     let live: LiveEvents
     let limiter: RateLimiter
+    /// The pages served at `/docs`.
+    let docs: DocsLibrary
     /// Survey answers per client and survey: people answer a form a few times a minute at most.
     let submissions = RateLimiter(perMinute: 20, burst: 5)
 
     init(
         accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), requestsPerMinute: Int = 600,
-        live: LiveEvents = LiveEvents()
+        live: LiveEvents = LiveEvents(), docs: DocsLibrary = DocsLibrary(pages: [])
     ) {
         self.accounts = accounts
+        self.docs = docs
         self.backend = Backend(bus: bus, timeout: requestTimeout)
         self.live = live
         self.limiter = RateLimiter(perMinute: requestsPerMinute)
@@ -26,6 +29,7 @@ struct GatewayApp: Sendable {
         let router = Router(context: APIContext.self)
         router.add(middleware: APIErrorMiddleware())
         DocsRoutes().add(to: router)
+        DocsPages(library: docs).add(to: router)
         let api = router.group("api/v1").add(middleware: Authenticator(accounts: accounts, limiter: limiter))
         AccountRoutes(accounts: accounts).add(to: api)
         TemplateRoutes(backend: backend).add(to: api)

@@ -61,7 +61,9 @@ import Testing
         "<a href=\"vbscript:msgbox(1)\">x</a>", "<img src=\"x\" alt=\"\" onmouseover=\"alert(1)\" />", "<style>body{display:none}</style>",
         "<!--<script>alert(1)</script>-->", "<p>unclosed <em>emphasis <strong>and</p> <li>stray item", "</div></main></body>",
         "<textarea><script>alert(1)</script></textarea>", "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
-        "<base href=\"javascript:alert(1)//\">", "<img src=`javascript:alert(1)`>",
+        "<base href=\"javascript:alert(1)//\">", "<td>stray cell</td><tr><th>stray row",
+        "<table>loose text<tr><td>a<p>b</td><td><table><tr><td>nested</td></tr></table></td></tr><p>after</table>",
+        "<img src=`javascript:alert(1)`>",
         "<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>",
     ]
 
@@ -88,6 +90,11 @@ import Testing
             html
                 == "<h2>Title</h2><p>Some <em>text</em> with a <a href=\"https://example.com\">link</a> and <code>code</code>.</p><ol><li>one</li><li>two</li></ol>"
         )
+    }
+
+    @Test func tablesAreKeptWhole() {
+        let html = Markup.html(fromMarkdown: "| a | b |\n| - | - |\n| 1 | *2* |")
+        #expect(html.contains("<table>") && html.contains("<td><em>2</em></td>") && html.hasSuffix("</table>"), "\(html)")
     }
 
     @Test(arguments: Theme.allCases)

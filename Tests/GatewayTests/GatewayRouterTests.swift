@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import ServiceStorage
+import ServiceTestSupport
 import Testing
 import Yams
 
@@ -249,6 +250,45 @@ extension HTTPFields {
 }
 
 /// The served OpenAPI document and the router agree: every route is described, and nothing else is.
+@Suite("Docs at /docs")
+struct DocsPagesTests {
+    @Test func everyDocsPageRendersAsStrictHTML5WithLinksBetweenPages() async throws {
+        let bed = try await GatewayBed()
+        defer { bed.stop() }
+        let library = bed.app.docs
+        #expect(library.pages.map(\.name).starts(with: ["api", "deliverables"]), "in reading order: \(library.pages.map(\.name))")
+        let index = try await bed.test { client in
+            try await client.execute(uri: "/docs", method: .get) { ($0.status, String(buffer: $0.body)) }
+        }
+        #expect(index.0 == .ok && index.1.contains("<a href=\"/docs/deliverables\">Deliverables: what each workflow ends in</a>"))
+        let api = try await bed.test { client in
+            try await client.execute(uri: "/docs/api", method: .get) { ($0.status, String(buffer: $0.body)) }
+        }
+        #expect(api.0 == .ok)
+        #expect(api.1.contains("<h1>The Gateway&#39;s HTTP API</h1>") || api.1.contains("<h1>The Gateway's HTTP API</h1>"))
+        #expect(api.1.contains("<table>") && api.1.contains("<td>"), "Markdown tables are kept")
+        #expect(api.1.contains("href=\"/docs/deliverables\""), "links to other pages point at their /docs page")
+        for missing in ["/docs/nope", "/docs/..%2FREADME"] {
+            let status = try await bed.test { client in try await client.execute(uri: missing, method: .get) { $0.status } }
+            #expect(status == .notFound, "\(missing)")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("docs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var files: [String] = []
+        for page in library.pages {
+            let html = try await bed.test { client in
+                try await client.execute(uri: "/docs/\(page.name)", method: .get) { String(buffer: $0.body) }
+            }
+            let file = folder.appendingPathComponent("\(page.name).html")
+            try Data(html.utf8).write(to: file)
+            files.append(file.path)
+        }
+        let script = repository.appendingPathComponent("Tests/DeliverablesTests/Scripts/check_html.py").path
+        let parse = try await runProcess(URL(fileURLWithPath: "/usr/bin/python3"), [script] + files)
+        #expect(parse.status == 0, "\(parse.output)")
+    }
+}
+
 @Suite("OpenAPI document")
 struct OpenAPIDocumentTests {
     @Test func theDocumentDescribesEveryRouteOfTheRouterAndNoOther() async throws {
@@ -259,7 +299,9 @@ struct OpenAPIDocumentTests {
                 let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
                 return "\(route.method.rawValue) /" + path.joined(separator: "/")
             }
-        ).subtracting(["GET /api/v1/openapi.yaml", "GET /api/docs"]).filter { !$0.contains(" /sites/") && !$0.contains(" /s/") }
+        ).subtracting(["GET /api/v1/openapi.yaml", "GET /api/docs"]).filter {
+            !$0.contains(" /sites/") && !$0.contains(" /s/") && !$0.contains(" /docs")
+        }
         let served = try await bed.test { client in
             try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { String(buffer: $0.body) }
         }

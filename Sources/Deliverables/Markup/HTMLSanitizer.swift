@@ -22,12 +22,19 @@ public struct HTMLSanitizer: Sendable {
         "ul": [], "ol": ["start"], "li": [], "blockquote": [], "pre": [], "code": [],
         "strong": [], "b": [], "em": [], "i": [], "del": [], "s": [], "sub": [], "sup": [], "small": [], "mark": [],
         "a": ["href", "title"], "img": ["src", "alt", "title", "width", "height"],
+        "table": [], "thead": [], "tbody": [], "tr": [], "th": [], "td": [],
     ]
     static let void: Set<String> = ["br", "hr", "img"]
     /// Elements that hold flow content: block elements may open inside them.
-    static let flowContainers: Set<String> = ["li", "blockquote"]
+    static let flowContainers: Set<String> = ["li", "blockquote", "td", "th"]
+    /// Table parts, each kept only inside the part that holds it.
+    static let tableParents: [String: Set<String>] = [
+        "thead": ["table"], "tbody": ["table"], "tr": ["table", "thead", "tbody"], "td": ["tr"], "th": ["tr"],
+    ]
+    /// Where only table parts may open and no text may stand (a parser would move it out of the table).
+    static let tableStructure: Set<String> = ["table", "thead", "tbody", "tr"]
     static let blocks: Set<String> = [
-        "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "hr",
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "hr", "table",
     ]
     /// Elements dropped with everything inside them.
     static let dropWithContents: Set<String> = [
@@ -116,12 +123,20 @@ public struct HTMLSanitizer: Sendable {
         var stack: [String] = []
 
         mutating func text(_ text: String) {
+            if let top = stack.last, HTMLSanitizer.tableStructure.contains(top), !text.allSatisfy(\.isWhitespace) { return }
             output += HTML.escape(text)
         }
 
         mutating func open(_ rawName: String, attributes: [(String, String)]) {
             let name = heading(rawName)
-            if name == "li" {
+            if let parents = HTMLSanitizer.tableParents[name] {
+                // Inside the innermost table only; a new cell or row closes the one before it.
+                let table = stack.lastIndex(of: "table") ?? -1
+                guard table >= 0, let open = stack.lastIndex(where: { parents.contains($0) }), open >= table else { return }
+                while stack.count > open + 1 { output += "</\(stack.removeLast())>" }
+            } else if let top = stack.last, HTMLSanitizer.tableStructure.contains(top), name != "table" {
+                return
+            } else if name == "li" {
                 // A list item outside a list reads as a paragraph.
                 guard let list = nearestList() else { return open("p", attributes: []) }
                 while stack.count > list + 1 { output += "</\(stack.removeLast())>" }
