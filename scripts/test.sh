@@ -8,16 +8,16 @@ scripts/broker.sh start
 if [ $# -gt 0 ]; then
     swift test "$@"
 else
-    # Two heavy suites run on their own after the rest, each timed: the deliverables (their builders and validators
-    # are Java, weasyprint and ffmpeg, which fill both cores and would stretch the timing bounds of tests beside
-    # them) and the global rate-limit test, which measures timing across three processes.
+    # The heavy suites run after the rest, each timed: the end-to-end suites and the deliverables together (their
+    # services, Java, weasyprint and ffmpeg fill both cores and would stretch the timing bounds of the light tests
+    # beside them), then the global rate-limit test alone, as it measures timing across three processes.
     timed() {
         local name=$1 start=$SECONDS
         shift
         "$@"
         echo "aiwf: $name took $((SECONDS - start)) s"
     }
-    timed "the suite" swift test --skip GlobalLimitTests --skip DeliverablesTests
-    timed "the deliverables suite" swift test --filter DeliverablesTests
+    timed "the suite" swift test --skip GlobalLimitTests --skip DeliverablesTests --skip EndToEndTests
+    timed "the end-to-end and deliverables suites" swift test --filter "EndToEndTests|DeliverablesTests"
     timed "the global-limit suite" swift test --filter GlobalLimitTests
 fi

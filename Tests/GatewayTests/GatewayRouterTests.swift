@@ -256,7 +256,9 @@ struct DocsPagesTests {
         let bed = try await GatewayBed()
         defer { bed.stop() }
         let library = bed.app.docs
-        #expect(library.pages.map(\.name).starts(with: ["api", "deliverables"]), "in reading order: \(library.pages.map(\.name))")
+        #expect(
+            library.pages.map(\.name).starts(with: ["getting-started", "concepts", "workflows", "api", "deliverables"]),
+            "in reading order: \(library.pages.map(\.name))")
         let index = try await bed.test { client in
             try await client.execute(uri: "/docs", method: .get) { ($0.status, String(buffer: $0.body)) }
         }
@@ -268,6 +270,10 @@ struct DocsPagesTests {
         #expect(api.1.contains("<h1>The Gateway&#39;s HTTP API</h1>") || api.1.contains("<h1>The Gateway's HTTP API</h1>"))
         #expect(api.1.contains("<table>") && api.1.contains("<td>"), "Markdown tables are kept")
         #expect(api.1.contains("href=\"/docs/deliverables\""), "links to other pages point at their /docs page")
+        let start = try await bed.test { client in
+            try await client.execute(uri: "/docs/getting-started", method: .get) { String(buffer: $0.body) }
+        }
+        #expect(start.contains("<a href=\"/docs/api\">API</a>") && start.contains("<a href=\"/docs/workflows\">Workflows</a>"))
         for missing in ["/docs/nope", "/docs/..%2FREADME"] {
             let status = try await bed.test { client in try await client.execute(uri: missing, method: .get) { $0.status } }
             #expect(status == .notFound, "\(missing)")

@@ -184,7 +184,7 @@ struct HostileRequestTests {
             return
         }
         #expect(failure.kind == "deadline")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(10), "a 0.3 s deadline ends the wait, with room for a loaded machine")
     }
 
     @Test func aHostileSchemaNeverMakesTheLocalProviderTrapOrGrow() async throws {
