@@ -35,8 +35,9 @@ mkdir -p "$logs"
 
 # One readable line per event that matters; every service's JSON log goes whole to its file under data/logs.
 summarise() {
-    local service=$1 line level message
+    local service=$1 line level message project detail
     local level_field='"level":"([a-z]+)"' message_field='"message":"(([^"\\]|\\.)*)"'
+    local project_field='"project":"([^"]*)"' detail_field='"detail":"(([^"\\]|\\.)*)"'
     while IFS= read -r line; do
         printf '%s\n' "$line" >>"$logs/$service.log"
         if [[ $line != "{"* ]]; then
@@ -48,6 +49,10 @@ summarise() {
         case "$level:$message" in
         info:"topology declared; ready") printf 'aiwf: %-16s ready\n' "$service" ;;
         info:stopped) printf 'aiwf: %-16s stopped\n' "$service" ;;
+        info:"project done" | warning:"project failed")
+            [[ $line =~ $project_field ]] && project=${BASH_REMATCH[1]} || project=""
+            [[ $line =~ $detail_field ]] && detail=${BASH_REMATCH[1]//\\\"/\"} || detail=""
+            printf 'aiwf: project %s %s: %s\n' "$project" "${message#project }" "$detail" ;;
         error:* | critical:*) printf 'aiwf: %-16s %s: %s (details in %s)\n' "$service" "$level" "$message" "$logs/$service.log" ;;
         esac
     done

@@ -22,6 +22,8 @@ public final class Outbox: Service, Sendable {
     private let inboxRetention: TimeInterval
     private let maximumAttempts: Int
     private let retryBackoff: Backoff
+    /// Told of each message once the broker confirmed it (a service's own account of what happened).
+    private let onPublished: (@Sendable (OutgoingMessage) -> Void)?
     private let published = Counter(label: "aiwf_outbox_published_total")
     private let failingGauge = Gauge(label: "aiwf_outbox_failing_records")
     private let parkedGauge = Gauge(label: "aiwf_outbox_parked_records")
@@ -32,6 +34,7 @@ public final class Outbox: Service, Sendable {
     ///   - inboxRetention: how long consumed message ids are remembered; longer than any redelivery can take.
     ///   - maximumAttempts: how often a message that is itself the problem is tried before it is parked.
     ///   - retryBackoff: how long a failed record (and its stream) waits before the next try.
+    ///   - onPublished: called with each message the broker confirmed, after the commit that made it.
     public init(
         database: any DatabaseWriter,
         bus: any MessageBus,
@@ -40,8 +43,10 @@ public final class Outbox: Service, Sendable {
         idleInterval: Duration = .seconds(1),
         inboxRetention: TimeInterval = 7 * 24 * 3600,
         maximumAttempts: Int = 10,
-        retryBackoff: Backoff = Backoff(initial: .seconds(1), maximum: .seconds(60))
+        retryBackoff: Backoff = Backoff(initial: .seconds(1), maximum: .seconds(60)),
+        onPublished: (@Sendable (OutgoingMessage) -> Void)? = nil
     ) {
+        self.onPublished = onPublished
         self.maximumAttempts = max(1, maximumAttempts)
         self.retryBackoff = retryBackoff
         self.database = database
@@ -208,6 +213,9 @@ public final class Outbox: Service, Sendable {
             return parked
         }
         published.increment(by: confirmed.count)
+        if let onPublished {
+            for (record, error) in outcomes where error == nil { onPublished(record.message) }
+        }
         for (_, error) in failed {
             Counter(label: "aiwf_outbox_publish_failures_total", dimensions: [("reason", Self.reason(error))]).increment()
         }

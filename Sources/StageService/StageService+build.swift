@@ -32,7 +32,19 @@ struct StageService: Sendable {
         let deliverables = DeliverableSettings(publicURL: publicURL, publications: publications)
         var actions = actions ?? .standard()
         actions.registerDeliverables(deliverables)
-        let outbox = Outbox(database: database, bus: bus, logger: logger)
+        // A line in the log when a project ends, for the people watching the service (scripts/run.sh shows it).
+        let outbox = Outbox(database: database, bus: bus, logger: logger) { message in
+            guard message.type == ProjectEventRecorded.type,
+                let recorded = try? MessageCoder().decode(Envelope<ProjectEventRecorded>.self, from: message.body).payload,
+                recorded.event.kind == "project.completed" || recorded.event.kind == "project.failed"
+            else { return }
+            let metadata: Logger.Metadata = ["project": "\(recorded.projectID)", "detail": "\(recorded.event.message)"]
+            if recorded.event.kind == "project.completed" {
+                logger.info("project done", metadata: metadata)
+            } else {
+                logger.warning("project failed", metadata: metadata)
+            }
+        }
         let engine = Engine(
             database: database, outbox: outbox, bus: bus, results: GroupCommit(database: database, outbox: outbox), templates: templates,
             prices: prices ?? BusPriceSource(bus: bus), actions: actions,

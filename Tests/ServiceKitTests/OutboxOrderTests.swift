@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import AMQPClient
@@ -75,6 +76,21 @@ struct OutboxOrderTests {
             #expect(numbers.count == 75)
             #expect(numbers == numbers.sorted(), "stream \(stream) arrived out of order")
         }
+        await fixture.tearDown()
+    }
+
+    @Test func onPublishedHearsOfConfirmedMessagesOnlyAndOnce() async throws {
+        let (queue, fixture, _, database, _) = try await parkingBed("heard", maximumAttempts: 3)
+        let heard = Mutex<[String]>([])
+        let outbox = Outbox(database: database, bus: fixture.bus, logger: TestBroker.logger) { message in
+            heard.withLock { $0.append(message.messageID) }
+        }
+        let good = try note("good", stream: "s1", to: queue)
+        let lost = try unroutable("lost", stream: "s2", to: queue)
+        try await database.write { db in try Outbox.enqueue([good, lost], in: db) }
+        _ = try await outbox.relayPending()
+        _ = try await outbox.relayPending()
+        #expect(heard.withLock { $0 } == [good.messageID], "the unroutable one was never confirmed")
         await fixture.tearDown()
     }
 
