@@ -35,11 +35,7 @@ struct DeliverablesBenchmark: AsyncParsableCommand {
     }
 
     func write(_ files: [DeliverableFile], to folder: URL) throws {
-        for file in files {
-            let url = folder.appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try file.data.write(to: url)
-        }
+        try DeliverableFile.write(files, to: folder)
     }
 
     /// Runs `body` and returns its result with the milliseconds it took.

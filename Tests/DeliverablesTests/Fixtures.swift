@@ -60,11 +60,7 @@ enum Fixtures {
 
     /// Writes `files` under `folder`, creating subfolders.
     static func write(_ files: [DeliverableFile], to folder: URL) throws {
-        for file in files {
-            let url = folder.appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try file.data.write(to: url)
-        }
+        try DeliverableFile.write(files, to: folder)
     }
 
     /// Runs a program found on the PATH.

@@ -1,20 +1,10 @@
 /// A forgiving HTML tokenizer for the sanitiser: start tags with their attributes, end tags and text (entities
 /// decoded). Comments, doctypes and processing instructions are skipped; a `<` that starts no tag is text.
 struct HTMLTokenizer {
-    enum Token: Equatable {
+    enum Token {
         case text(String)
         case start(String, [(String, String)], selfClosing: Bool)
         case end(String)
-
-        static func == (lhs: Token, rhs: Token) -> Bool {
-            switch (lhs, rhs) {
-            case (.text(let a), .text(let b)): a == b
-            case (.end(let a), .end(let b)): a == b
-            case (.start(let a, let x, let s), .start(let b, let y, let t)):
-                a == b && s == t && x.map { $0.0 + "=" + $0.1 } == y.map { $0.0 + "=" + $0.1 }
-            default: false
-            }
-        }
     }
 
     /// Elements whose contents are raw text up to their end tag.

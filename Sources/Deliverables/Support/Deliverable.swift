@@ -16,6 +16,15 @@ public struct DeliverableFile: Sendable, Equatable {
     public init(path: String, mediaType: String, text: String) {
         self.init(path: path, mediaType: mediaType, data: Data(text.utf8))
     }
+
+    /// Writes `files` under `folder` at their paths, making the subfolders they need.
+    public static func write(_ files: [DeliverableFile], to folder: URL) throws {
+        for file in files {
+            let url = folder.appendingPathComponent(file.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try file.data.write(to: url)
+        }
+    }
 }
 
 /// Why a deliverable could not be built, said so the person who can fix it knows what to change.

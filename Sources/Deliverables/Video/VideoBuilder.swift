@@ -37,7 +37,7 @@ public struct VideoBuilder: Sendable {
         let srt = Cue.srt(cues)
         try Data(srt.utf8).write(to: folder.appendingPathComponent("captions.srt"))
         try await ExternalTool.ffmpeg.run(
-            ffmpegArguments(scenes: video.scenes.count, durations: durations), in: folder, timeout: .seconds(900))
+            ffmpegArguments(durations: durations), in: folder, timeout: .seconds(900))
         let mp4 = try Data(contentsOf: folder.appendingPathComponent("video.mp4"))
         let name = Markup.slug(video.title, fallback: "video")
         return [
@@ -52,7 +52,8 @@ public struct VideoBuilder: Sendable {
 
     /// One ffmpeg run: a colour source with the scene's card drawn on it for exactly as long as its narration,
     /// every scene joined by the concat filter, the captions muxed as a `mov_text` track.
-    func ffmpegArguments(scenes: Int, durations: [Double]) -> [String] {
+    func ffmpegArguments(durations: [Double]) -> [String] {
+        let scenes = durations.count
         var arguments = ["-y", "-hide_banner", "-loglevel", "error"]
         for (index, duration) in durations.enumerated() {
             arguments += [
@@ -114,6 +115,10 @@ public struct VideoBuilder: Sendable {
     }
 
     func storyboard(_ video: VideoContent, _ durations: [Double]) throws -> Data {
+        struct Storyboard: Encodable {
+            var title: String
+            var scenes: [Entry]
+        }
         struct Entry: Encodable {
             var number: Int
             var start_seconds: Double
@@ -136,7 +141,7 @@ public struct VideoBuilder: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(["title": AnyEncodable(video.title), "scenes": AnyEncodable(entries)])
+        return try encoder.encode(Storyboard(title: video.title, scenes: entries))
     }
 
     func shotList(_ video: VideoContent) -> String {
@@ -157,11 +162,4 @@ public struct VideoBuilder: Sendable {
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
     }
-}
-
-/// A value of any encodable type, for a JSON object whose members differ in type.
-struct AnyEncodable: Encodable {
-    let value: any Encodable
-    init(_ value: any Encodable) { self.value = value }
-    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 }

@@ -1,3 +1,4 @@
+import Deliverables
 import Foundation
 import Hummingbird
 import Yams
@@ -48,10 +49,5 @@ struct DocsRoutes {
         return html + "</body></html>"
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
-            of: ">", with: "&gt;"
-        )
-        .replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ text: String) -> String { HTML.escape(text, quotes: true) }
 }

@@ -28,8 +28,7 @@ struct ArtifactRoutes {
             .contentType: artifact.mediaType, .eTag: etag, .acceptRanges: "bytes", .cacheControl: "private, no-cache",
             .contentDisposition: "inline; filename=\"\(artifact.name.replacingOccurrences(of: "\"", with: ""))\"",
         ]
-        if request.headers[.ifNoneMatch]?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) == true
-        {
+        if PublishedRoutes.matches(request.headers[.ifNoneMatch], etag) {
             return Response(status: .notModified, headers: headers)
         }
         var range = 0..<artifact.size

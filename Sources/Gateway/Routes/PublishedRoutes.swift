@@ -50,6 +50,7 @@ struct PublishedRoutes {
             status: file.found ? .ok : .notFound, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.data)))
     }
 
+    /// Whether an `If-None-Match` header names `etag` (or `*`).
     static func matches(_ header: String?, _ etag: String) -> Bool {
         header?.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" } ?? false
     }

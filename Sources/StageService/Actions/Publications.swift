@@ -46,11 +46,7 @@ struct Publications: Sendable {
         let target = folder.appendingPathComponent(version)
         if !FileManager.default.fileExists(atPath: target.path) {
             let staging = folder.appendingPathComponent(".\(version).\(UUID().uuidString)")
-            for file in files {
-                let url = staging.appendingPathComponent(file.path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try file.data.write(to: url)
-            }
+            try DeliverableFile.write(files, to: staging)
             if rename(staging.path, target.path) != 0 { try? FileManager.default.removeItem(at: staging) }
         }
         let link = folder.appendingPathComponent(".current.\(UUID().uuidString)")
