@@ -10,10 +10,11 @@ let swiftSettings: [SwiftSetting] = [
 let runtime: [Target.Dependency] = ["ServiceKit", "Messaging", "ServiceStorage", "AMQPClient", "RuntimeSupport"]
 
 /// Every service executable has the same shape: a thin `@main` over `ServiceKit` and `Contracts`.
-func service(_ name: String, dependencies: [Target.Dependency] = []) -> Target {
+func service(_ name: String, dependencies: [Target.Dependency] = [], resources: [Resource]? = nil) -> Target {
     .executableTarget(
         name: name,
         dependencies: runtime + ["Contracts", .product(name: "ArgumentParser", package: "swift-argument-parser")] + dependencies,
+        resources: resources,
         swiftSettings: swiftSettings
     )
 }
@@ -208,6 +209,8 @@ let package = Package(
             "Gateway",
             dependencies: [
                 "Deliverables",
+                "WorkflowKit",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Yams", package: "Yams"),
@@ -217,7 +220,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The portal's Mustache templates, its one stylesheet and its one script.
+            resources: [.copy("Portal/Templates"), .copy("Portal/Assets")]
         ),
         .executableTarget(
             name: "AIWFCommand",

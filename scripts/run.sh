@@ -70,7 +70,8 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 echo "aiwf: logs in $logs; the services answer /health, /ready and /metrics on 8080-8084. Ctrl-C stops everything."
-echo "aiwf: running at http://localhost:8080 — documentation at http://localhost:8080/docs, the API at http://localhost:8080/api/docs; sign in as the first admin shown above (or AIWF_ADMIN_EMAIL/AIWF_ADMIN_PASSWORD)."
+echo "aiwf: documentation at http://localhost:8080/docs, the API at http://localhost:8080/api/docs."
+echo "aiwf: open the portal at http://localhost:8080/portal and sign in with the first admin's address and password shown above (or AIWF_ADMIN_EMAIL/AIWF_ADMIN_PASSWORD)."
 wait -n "${pids[@]}" || true
 echo "aiwf: a service exited; stopping the others (see $logs)" >&2
 stop

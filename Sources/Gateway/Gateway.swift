@@ -47,7 +47,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let rate = keyRate ?? environment["AIWF_KEY_RATE_PER_MINUTE"].flatMap(Int.init) ?? 600
         let docs = DocsLibrary(
             directory: URL(fileURLWithPath: ServiceOptions.pick(docsDirectory, "AIWF_DOCS_DIR", in: environment) ?? "docs"))
-        let app = GatewayApp(
+        let app = try GatewayApp(
             accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate, docs: docs)
         try await host.run(
             topology: app.live.topology,

@@ -10,13 +10,16 @@ struct GatewayApp: Sendable {
     let limiter: RateLimiter
     /// The pages served at `/docs`.
     let docs: DocsLibrary
+    /// The portal's templates and assets.
+    let views: PortalViews
     /// Survey answers per client and survey: people answer a form a few times a minute at most.
     let submissions = RateLimiter(perMinute: 20, burst: 5)
 
     init(
         accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), requestsPerMinute: Int = 600,
         live: LiveEvents = LiveEvents(), docs: DocsLibrary = DocsLibrary(pages: [])
-    ) {
+    ) throws {
+        self.views = try PortalViews.load()
         self.accounts = accounts
         self.docs = docs
         self.backend = Backend(bus: bus, timeout: requestTimeout)
@@ -40,6 +43,7 @@ struct GatewayApp: Sendable {
         AdminRoutes(backend: backend).add(to: api)
         SurveyResultRoutes(backend: backend).add(to: api)
         PublishedRoutes(backend: backend, submissions: submissions).add(to: router)
+        addPortal(to: router)
         // The OpenAI- and Anthropic-compatible endpoints: a wrong key is answered in their error shapes.
         let compat = router.group("v1").add(middleware: CompatAuthenticator(accounts: accounts, limiter: limiter))
         let interactive = Interactive(backend: backend, live: live, accounts: accounts)
@@ -49,6 +53,26 @@ struct GatewayApp: Sendable {
         anthropic.add(to: compat)
         CompatModelsRoute(openAI: openAI, anthropic: anthropic).add(to: compat)
         return router
+    }
+}
+
+extension GatewayApp {
+    /// The portal under `/portal`: signed in with a session cookie, every form checked for its token, every refusal
+    /// shown as a page.
+    func addPortal(to router: Router<APIContext>) {
+        let views = self.views
+        router.get("/") { _, _ in PortalViews.redirect("/portal") }
+        router.get("portal/assets/:name") { _, context in
+            let name = try context.parameters.require("name")
+            guard let asset = views.assets[name] else { throw APIError.notFound("no asset \(name)") }
+            let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8"
+            return Response(
+                status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"], body: ResponseBody(byteBuffer: asset))
+        }
+        let portal = router.group("portal").add(middleware: PortalErrorMiddleware(views: views))
+            .add(middleware: PortalSessionMiddleware(accounts: accounts))
+        SignInPages(views: views, accounts: accounts).add(to: portal)
+        DashboardPages(views: views, backend: backend, live: live).add(to: portal)
     }
 }
 

@@ -36,7 +36,7 @@ final class GatewayBed: Sendable {
         let accounts = Accounts(
             store: SQLiteAccountStore(database: try ServiceDatabase.inMemory(migrations: SQLiteAccountStore.migrate)), bcryptCost: 4)
         try await accounts.ensureFirstAdmin(email: Self.adminEmail, password: Self.adminPassword, logger: quiet)
-        app = GatewayApp(
+        app = try GatewayApp(
             accounts: accounts, bus: bus, requestTimeout: .seconds(5), requestsPerMinute: requestsPerMinute,
             docs: DocsLibrary(directory: repository.appendingPathComponent("docs")))
         let templates = try await TemplateService.build(

@@ -54,3 +54,13 @@ struct IdempotencyRecord: Sendable, Equatable {
     /// Nil while the first request with the key is still being handled.
     var projectID: String?
 }
+
+/// A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, with the form token every
+/// form of the session must send back (CSRF).
+struct PortalSession: Codable, Sendable, Equatable {
+    var hash: String
+    var userID: String
+    var csrf: String
+    var createdAt: Date
+    var expiresAt: Date
+}

@@ -26,6 +26,11 @@ protocol AccountStore: Sendable {
     func completeIdempotencyKey(_ key: String, userID: String, projectID: String) async throws
     /// Gives a claim back when its request failed, so the key can be used again.
     func releaseIdempotencyKey(_ key: String, userID: String) async throws
+
+    func insert(_ session: PortalSession) async throws
+    /// The session whose token hashes to `hash`, if it has not expired by `now`.
+    func session(hash: String, at now: Date) async throws -> PortalSession?
+    func deleteSession(hash: String) async throws
 }
 
 enum AccountError: Error, Equatable {

@@ -100,6 +100,35 @@ struct Accounts: Sendable {
         return secret
     }
 
+    // MARK: Portal sessions
+
+    /// How long a portal sign-in lasts.
+    static let sessionLifetime: TimeInterval = 7 * 24 * 3600
+
+    /// A new session for `identity`: the cookie's token (returned this once) and the session as stored.
+    func startSession(for identity: Identity) async throws -> (token: String, session: PortalSession) {
+        let token = Self.randomToken()
+        let now = clock()
+        let session = PortalSession(
+            hash: Self.hash(token), userID: identity.userID, csrf: Self.randomToken(), createdAt: now,
+            expiresAt: now.addingTimeInterval(Self.sessionLifetime))
+        try await store.insert(session)
+        return (token, session)
+    }
+
+    /// The signed-in user of a session cookie's token, while the session lasts.
+    func session(token: String) async throws -> (Identity, PortalSession)? {
+        guard (20...100).contains(token.count) else { return nil }
+        guard let session = try await store.session(hash: Self.hash(token), at: clock()),
+            let user = try await store.user(id: session.userID)
+        else { return nil }
+        return (Identity(userID: user.id, email: user.email, role: user.role, keyID: nil), session)
+    }
+
+    func endSession(token: String) async throws {
+        try await store.deleteSession(hash: Self.hash(token))
+    }
+
     static func hash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }

@@ -41,6 +41,37 @@ struct SQLiteAccountStore: AccountStore {
                 table.add(column: "cost", .double).notNull().defaults(to: 0)
             }
         }
+        migrateSessions(&migrator)
+    }
+
+    static func migrateSessions(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("gateway-v3-sessions") { db in
+            try db.create(table: "portalSession") { table in
+                table.primaryKey("hash", .text)
+                table.column("userID", .text).notNull().references("user", onDelete: .cascade).indexed()
+                table.column("csrf", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("expiresAt", .datetime).notNull().indexed()
+            }
+        }
+    }
+
+    func insert(_ session: PortalSession) async throws {
+        try await database.write { db in
+            // Expired sessions go when new ones come, so the table holds only live ones and a few stale.
+            try db.execute(sql: "DELETE FROM portalSession WHERE expiresAt < ?", arguments: [session.createdAt])
+            try session.insert(db)
+        }
+    }
+
+    func session(hash: String, at now: Date) async throws -> PortalSession? {
+        try await database.read { db in
+            try PortalSession.filter(Column("hash") == hash && Column("expiresAt") > now).fetchOne(db)
+        }
+    }
+
+    func deleteSession(hash: String) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM portalSession WHERE hash = ?", arguments: [hash]) }
     }
 
     func recordUsage(keyID: String, requests: Int, tokensIn: Int, tokensOut: Int, cost: Double) async throws {
@@ -140,4 +171,7 @@ struct SQLiteAccountStore: AccountStore {
 extension User: FetchableRecord, PersistableRecord {}
 extension APIKey: FetchableRecord, PersistableRecord {
     static let databaseTableName = "apiKey"
+}
+extension PortalSession: FetchableRecord, PersistableRecord {
+    static let databaseTableName = "portalSession"
 }

@@ -5,6 +5,10 @@ import Hummingbird
 struct APIContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var identity: Identity?
+    /// The portal session the caller signed in with, when they came with its cookie.
+    var session: PortalSession?
+    /// A portal form's fields, read (and its CSRF token checked) by the portal's middleware.
+    var form = FormFields()
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,3 +1,4 @@
+import AMQPClient
 import Foundation
 import Hummingbird
 import Messaging
@@ -98,6 +99,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(
                 .serviceUnavailable, "unavailable", "a service did not answer in time (\(error.routingKey)); try again shortly",
                 retryAfter: 5)
+        case let error as AMQPError where error.code == .unroutable:
+            return APIError(
+                .serviceUnavailable, "unavailable", "the service that answers this is not running; try again once it is", retryAfter: 5)
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, "too-large", "the body is larger than the 1 MiB this route takes")
         case let error as HTTPError:

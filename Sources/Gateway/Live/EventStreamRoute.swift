@@ -43,22 +43,7 @@ struct EventStreamRoute {
             if first.count == 1000 { try await catchUp() }
             guard follow else { return try await writer.finish(nil) }
             try await writer.write(ByteBuffer(string: ": live\n\n"))
-            let merged = AsyncStream<LiveEvent?> { continuation in
-                let forward = Task {
-                    for await event in events { continuation.yield(event) }
-                    continuation.finish()
-                }
-                let beat = Task {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: heartbeat)
-                        continuation.yield(nil)
-                    }
-                }
-                continuation.onTermination = { _ in
-                    forward.cancel()
-                    beat.cancel()
-                }
-            }
+            let merged = Self.withHeartbeat(events, every: heartbeat)
             for await event in merged {
                 switch event {
                 case nil:
@@ -67,7 +52,7 @@ struct EventStreamRoute {
                     try await send(entry)
                 case .logged(let entry) where entry.sequence > last + 1:
                     try await catchUp()  // something was missed on the fast path: the log has it
-                case .logged:
+                case .logged, .owned:
                     break
                 case .text(let text):
                     try await writer.write(ByteBuffer(string: Self.textFrame(text)))
@@ -78,6 +63,26 @@ struct EventStreamRoute {
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"], body: body)
+    }
+
+    /// `events` with a nil every `interval` between them, for a heartbeat comment; it ends when `events` does.
+    static func withHeartbeat(_ events: AsyncStream<LiveEvent>, every interval: Duration) -> AsyncStream<LiveEvent?> {
+        AsyncStream<LiveEvent?> { continuation in
+            let forward = Task {
+                for await event in events { continuation.yield(event) }
+                continuation.finish()
+            }
+            let beat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    continuation.yield(nil)
+                }
+            }
+            continuation.onTermination = { _ in
+                forward.cancel()
+                beat.cancel()
+            }
+        }
     }
 
     /// Where the stream starts: after `Last-Event-ID` or `?after=`, else from the beginning.

@@ -8,6 +8,8 @@ import Synchronization
 enum LiveEvent: Sendable {
     case logged(ProjectEvent)
     case text(TaskTextStreamed)
+    /// A new entry of the log of one of an owner's projects.
+    case owned(projectID: String, ProjectEvent)
 }
 
 /// A piece of an interactive generation's text, or its end.
@@ -48,6 +50,7 @@ final class LiveEvents: Sendable {
             case ProjectEventRecorded.type:
                 let recorded = try message.decode(ProjectEventRecorded.self).payload
                 deliver(.logged(recorded.event), to: recorded.projectID)
+                deliver(.owned(projectID: recorded.projectID, recorded.event), to: Self.ownerKey(recorded.ownerID))
             case TaskTextStreamed.type:
                 let text = try message.decode(TaskTextStreamed.self).payload
                 deliver(.text(text), to: text.projectID)
@@ -63,6 +66,14 @@ final class LiveEvents: Sendable {
             }
         }
     }
+
+    /// The log entries of every project of `ownerID` from now on (the portal's dashboard), until the stream is
+    /// dropped; a dashboard that missed some shows them when it is loaded again.
+    func subscribe(owner ownerID: String) -> AsyncStream<LiveEvent> {
+        subscribe(Self.ownerKey(ownerID))
+    }
+
+    private static func ownerKey(_ ownerID: String) -> String { "owner:\(ownerID)" }
 
     /// Events of `projectID` from now on, until the stream is dropped. A reader that falls 1,000 events behind
     /// loses the oldest, and reads them back from the log by their sequence numbers.

@@ -87,7 +87,7 @@ struct PublishedRoutes {
         guard let definition = try await definition(id) else { return Self.noSurvey }
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
-        let fields = Self.formFields(String(buffer: body))
+        let fields = FormFields(String(buffer: body)).values
         let thanks = Response(status: .seeOther, headers: [.location: "/s/\(id)?sent=1"])
         // A robot fills in every field, the hidden one too: it is thanked and nothing is kept.
         if !(fields[SurveyForm.honeypot] ?? []).allSatisfy({ $0.isEmpty }) { return thanks }
@@ -98,19 +98,6 @@ struct PublishedRoutes {
                 .unprocessableContent, SurveyForm.html(definition, action: "/s/\(id)", values: answers, errors: outcome.errors))
         }
         return thanks
-    }
-
-    /// The fields of an `application/x-www-form-urlencoded` body, each with every value it was sent with.
-    static func formFields(_ body: String) -> [String: [String]] {
-        var fields: [String: [String]] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            guard let key = parts.first, !key.isEmpty else { continue }
-            fields[key, default: []].append(parts.count > 1 ? parts[1] : "")
-        }
-        return fields
     }
 
     static var noSurvey: Response { page(.notFound, title: "No survey here", message: "No survey is published at this address.") }
