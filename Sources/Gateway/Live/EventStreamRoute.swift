@@ -60,10 +60,13 @@ struct EventStreamRoute {
             }
             try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"], body: body)
+        return Response(status: .ok, headers: Self.headers, body: body)
     }
+
+    /// The headers of an event stream: not cached, and not buffered by a proxy in front.
+    static let headers: HTTPFields = [
+        .contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no",
+    ]
 
     /// `events` with a nil every `interval` between them, for a heartbeat comment; it ends when `events` does.
     static func withHeartbeat(_ events: AsyncStream<LiveEvent>, every interval: Duration) -> AsyncStream<LiveEvent?> {

@@ -65,29 +65,18 @@ struct Chrome: Sendable {
 
     var title: String
     var signedInAs: String?
-    var isAdmin: Bool
     var csrf: String
     var links: [Link]
-    /// A line shown once at the top, after an action (`?done=` in the address).
-    var notice: String?
 
     /// `formToken` is for the pages without a session (sign-in, review links): the one their cookie holds.
-    init(title: String, context: APIContext, path: String = "", notice: String? = nil, formToken: String? = nil) {
+    init(title: String, context: APIContext, path: String = "", formToken: String? = nil) {
         self.title = title
         signedInAs = context.session == nil ? nil : context.identity?.email
-        isAdmin = context.identity?.isAdmin ?? false
-        csrf = context.session?.csrf ?? formToken ?? context.form["_csrf"] ?? ""
-        var links: [(String, String)] = []
-        if context.identity != nil {
-            links = [
-                ("Projects", "/portal"), ("Approvals", "/portal/approvals"), ("Create", "/portal/create"), ("API keys", "/portal/keys"),
-            ]
-            if isAdmin { links.append(("Admin", "/portal/admin")) }
-            links.append(("Docs", "/docs"))
-        }
+        csrf = context.session?.csrf ?? formToken ?? ""
+        // Only pages that exist: the wizards, the keys and the admin pages join as they are built.
+        let links = context.identity == nil ? [] : [("Projects", "/portal"), ("Approvals", "/portal/approvals"), ("Docs", "/docs")]
         self.links = links.map { label, href in
             Link(label: label, href: href, current: href == path || (href != "/portal" && path.hasPrefix(href + "/")))
         }
-        self.notice = notice
     }
 }

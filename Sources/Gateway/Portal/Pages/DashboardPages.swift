@@ -17,7 +17,12 @@ struct DashboardPages {
         var projects: [ProjectRow]
         var waiting: Int
         var next: String?
-        var empty: Bool
+        /// Stored, not computed: Mustache reads a view by reflection, which sees only stored properties.
+        let empty: Bool
+
+        init(chrome: Chrome, projects: [ProjectRow], waiting: Int, next: String?) {
+            (self.chrome, self.projects, self.waiting, self.next, empty) = (chrome, projects, waiting, next, projects.isEmpty)
+        }
     }
 
     struct InboxView {
@@ -31,7 +36,12 @@ struct DashboardPages {
         }
         var chrome: Chrome
         var approvals: [Item]
-        var any: Bool { !approvals.isEmpty }
+        /// Stored for the same reason as ``View/empty``.
+        let any: Bool
+
+        init(chrome: Chrome, approvals: [Item]) {
+            (self.chrome, self.approvals, any) = (chrome, approvals, !approvals.isEmpty)
+        }
     }
 
     func add(to portal: RouterGroup<APIContext>) {
@@ -47,9 +57,8 @@ struct DashboardPages {
         let waiting =
             (try? await backend.ask(ListPendingApprovals(userID: caller.userID, roles: caller.actor.roles), as: caller))?.count ?? 0
         let view = View(
-            chrome: Chrome(title: "Your projects", context: context, path: "/portal", notice: Notices.from(request)),
-            projects: page.projects.map(ProjectRow.init), waiting: waiting, next: page.next.map { "/portal?after=\($0)" },
-            empty: page.projects.isEmpty)
+            chrome: Chrome(title: "Your projects", context: context, path: "/portal"),
+            projects: page.projects.map(ProjectRow.init), waiting: waiting, next: page.next.map { "/portal?after=\($0)" })
         return views.page("dashboard", view)
     }
 
@@ -99,21 +108,6 @@ struct DashboardPages {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
-    }
-}
-
-/// The one-line notices a redirect after an action asks for (`?done=…`): only these known words, never text from
-/// the address itself.
-enum Notices {
-    static let texts = [
-        "created": "Your project was created and has started.", "decided": "Thank you, your decision was recorded.",
-        "paused": "The project is paused.", "resumed": "The project goes on.", "retried": "Trying again.",
-        "cancelled": "The project was stopped.", "advanced": "The project moves on.", "key-revoked": "The key was revoked.",
-        "template-saved": "The workflow was saved.", "user-created": "The user was created.", "started": "The project has started.",
-    ]
-
-    static func from(_ request: Request) -> String? {
-        request.uri.queryParameters["done"].flatMap { texts[String($0)] }
+        return Response(status: .ok, headers: EventStreamRoute.headers, body: body)
     }
 }
