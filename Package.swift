@@ -300,7 +300,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "StageService", "TemplateService", "Contracts", "ServiceTestSupport",
+                "Gateway", "StageService", "TemplateService", "ApprovalService", "Contracts", "ServiceTestSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

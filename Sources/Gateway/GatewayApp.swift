@@ -73,6 +73,12 @@ extension GatewayApp {
             .add(middleware: PortalSessionMiddleware(accounts: accounts))
         SignInPages(views: views, accounts: accounts).add(to: portal)
         DashboardPages(views: views, backend: backend, live: live).add(to: portal)
+        WizardPages(views: views, backend: backend, accounts: accounts).add(to: portal)
+        ProjectPages(views: views, backend: backend, live: live).add(to: portal)
+        // A review link opens its approval without a sign-in: the token in the address is the credential.
+        let review = router.group("review").add(middleware: PortalErrorMiddleware(views: views))
+            .add(middleware: PortalSessionMiddleware(accounts: accounts))
+        ApprovalPages(views: views, backend: backend).add(portal: portal, review: review)
     }
 }
 

@@ -10,6 +10,7 @@ import ServiceStorage
 import Synchronization
 import Testing
 
+@testable import ApprovalService
 @testable import Gateway
 @testable import StageService
 @testable import TemplateService
@@ -23,7 +24,8 @@ let quiet: Logger = {
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// The Gateway over an in-memory bus with TemplateService and StageService answering behind it, as in production but
-/// in one process; a first admin `admin@example.com`.
+/// in one process; a first admin `admin@example.com`. With `approvals`, an ApprovalService too, whose e-mails are
+/// files in ``mailFolder``.
 final class GatewayBed: Sendable {
     static let adminEmail = "admin@example.com"
     static let adminPassword = "correct horse battery"
@@ -32,7 +34,10 @@ final class GatewayBed: Sendable {
     let app: GatewayApp
     private let background = Mutex<[Task<Void, any Error>]>([])
 
-    init(requestsPerMinute: Int = 6000) async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
+    var mailFolder: URL { folder.appendingPathComponent("mail") }
+
+    init(requestsPerMinute: Int = 6000, approvals: Bool = false) async throws {
         let accounts = Accounts(
             store: SQLiteAccountStore(database: try ServiceDatabase.inMemory(migrations: SQLiteAccountStore.migrate)), bcryptCost: 4)
         try await accounts.ensureFirstAdmin(email: Self.adminEmail, password: Self.adminPassword, logger: quiet)
@@ -42,13 +47,25 @@ final class GatewayBed: Sendable {
         let templates = try await TemplateService.build(
             database: try ServiceDatabase.inMemory(migrations: TemplateStore.migrate),
             workflowsDirectory: repository.appendingPathComponent("Workflows"), bus: bus, logger: quiet)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
         var settings = EngineSettings()
         settings.artifactsDirectory = folder
         let stages = StageService.build(
             database: try ServiceDatabase.inMemory(migrations: StageSchema.migrate), bus: bus, templates: BusTemplateSource(bus: bus),
             prices: FixedPrices(list: nil), settings: settings, logger: quiet)
-        try await bus.declare(Topology.standardExchanges + templates.topology + stages.topology + app.live.topology)
+        var topology = Topology.standardExchanges + templates.topology + stages.topology + app.live.topology
+        if approvals {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let approvalSettings = try ApprovalOptions.parse(["--portal-url", "http://portal.test"]).resolve(
+                dataDirectory: folder, environment: ["AIWF_WEBHOOK_SECRET": "a-test-secret-of-32-characters!!"])
+            let service = try ApprovalService.build(
+                database: try ServiceDatabase.inMemory(migrations: ApprovalSchema.migrate), bus: bus, settings: approvalSettings,
+                logger: quiet)
+            topology = topology + service.topology
+            start { try await service.consumeRequests() }
+            start { try await service.serveDecisions() }
+            start { await service.dispatcher.run() }
+        }
+        try await bus.declare(topology)
         let bus = self.bus
         let live = app.live
         start { try await templates.serve() }
@@ -64,6 +81,7 @@ final class GatewayBed: Sendable {
 
     func stop() {
         background.withLock { tasks in tasks.forEach { $0.cancel() } }
+        try? FileManager.default.removeItem(at: folder)
     }
 
     /// Runs `body` with a client of the router (no socket).

@@ -73,8 +73,10 @@ struct Chrome: Sendable {
         self.title = title
         signedInAs = context.session == nil ? nil : context.identity?.email
         csrf = context.session?.csrf ?? formToken ?? ""
-        // Only pages that exist: the wizards, the keys and the admin pages join as they are built.
-        let links = context.identity == nil ? [] : [("Projects", "/portal"), ("Approvals", "/portal/approvals"), ("Docs", "/docs")]
+        // Only pages that exist: the keys and the admin pages join as they are built.
+        let links =
+            context.identity == nil
+            ? [] : [("Projects", "/portal"), ("New project", "/portal/create"), ("Approvals", "/portal/approvals"), ("Docs", "/docs")]
         self.links = links.map { label, href in
             Link(label: label, href: href, current: href == path || (href != "/portal" && path.hasPrefix(href + "/")))
         }

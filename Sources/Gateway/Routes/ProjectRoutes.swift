@@ -107,11 +107,22 @@ struct ProjectRoutes {
         let make = CreateProject(
             template: body.template, version: body.version, name: body.name, params: body.params ?? [:], budget: body.budget,
             start: body.start ?? false, ownerEmail: caller.email)
-        guard let key = request.headers[.idempotencyKey] else {
-            return try JSONResponse(try await backend.ask(make, as: caller), status: .created).response(from: request, context: context)
-        }
-        guard (1...200).contains(key.count) else { throw APIError.badRequest("Idempotency-Key: 1 to 200 characters") }
+        let key = request.headers[.idempotencyKey]
+        if let key, !(1...200).contains(key.count) { throw APIError.badRequest("Idempotency-Key: 1 to 200 characters") }
         let bodyHash = SHA256.hash(data: Data(buffer: buffer)).map { String(format: "%02x", $0) }.joined()
+        let made = try await Self.create(make, once: key.map { ($0, bodyHash) }, as: caller, backend: backend, accounts: accounts)
+        let headers: HTTPFields = made.replayed ? [.idempotentReplayed: "true"] : [:]
+        return try JSONResponse(made.project, status: made.replayed ? .ok : .created, headers: headers)
+            .response(from: request, context: context)
+    }
+
+    /// Creates the project; with `once` (a key and a hash of what was asked) at most once per key and person: the
+    /// same key again gives the project made the first time, with a different request a conflict.
+    static func create(
+        _ make: CreateProject, once: (key: String, bodyHash: String)?, as caller: Identity, backend: Backend, accounts: Accounts
+    ) async throws -> (project: ProjectView, replayed: Bool) {
+        guard let once else { return (try await backend.ask(make, as: caller), false) }
+        let (key, bodyHash) = (once.key, once.bodyHash)
         if let earlier = try await accounts.store.claimIdempotencyKey(key, userID: caller.userID, bodyHash: bodyHash, at: Date()) {
             guard earlier.bodyHash == bodyHash else {
                 throw APIError(
@@ -122,13 +133,12 @@ struct ProjectRoutes {
                     .conflict, "in-progress", "a request with this Idempotency-Key is still being handled; try again shortly", retryAfter: 1
                 )
             }
-            let project = try await backend.ask(GetProject(projectID: projectID), as: caller).project
-            return try JSONResponse(project, headers: [.idempotentReplayed: "true"]).response(from: request, context: context)
+            return (try await backend.ask(GetProject(projectID: projectID), as: caller).project, true)
         }
         do {
             let project = try await backend.ask(make, as: caller)
             try await accounts.store.completeIdempotencyKey(key, userID: caller.userID, projectID: project.id)
-            return try JSONResponse(project, status: .created).response(from: request, context: context)
+            return (project, false)
         } catch {
             try? await accounts.store.releaseIdempotencyKey(key, userID: caller.userID)
             throw error

@@ -69,3 +69,20 @@ enum Dates {
         date.formatted(.dateTime.year().month(.abbreviated).day().hour().minute())
     }
 }
+
+enum Wording {
+    /// A code or a key in words: `landing_page` as "Landing page", `metaDescription` as "Meta description".
+    static func words(_ code: String) -> String {
+        var spaced = ""
+        for character in code {
+            if character == "_" || character == "-" {
+                spaced.append(" ")
+            } else if character.isUppercase, let last = spaced.last, last.isLowercase {
+                spaced += " " + character.lowercased()
+            } else {
+                spaced.append(character)
+            }
+        }
+        return spaced.prefix(1).uppercased() + spaced.dropFirst()
+    }
+}
