@@ -2,13 +2,16 @@
 # Installs what aiwf needs on Debian 12 and is missing: RabbitMQ, librabbitmq, SQLite and libcurl headers,
 # pkg-config, bubblewrap (the sandbox of cli_loop commands), the programs the deliverables are built with (weasyprint,
 # ffmpeg, espeak-ng, DejaVu fonts); with --tests also what the tests use (an SMTP sink, the validators epubcheck,
-# linkchecker and html5lib, the openai and anthropic Python clients, schemathesis). Checks that a Swift 6 toolchain is on the PATH.
+# linkchecker and html5lib, the openai and anthropic Python clients, schemathesis, and Chromium with Selenium and axe
+# for the portal's browser test). Checks that a Swift 6 toolchain is on the PATH.
 # Safe to run again; it installs nothing that is present.
 set -euo pipefail
 
 packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl bubblewrap
     weasyprint ffmpeg espeak-ng fonts-dejavu-core)
-if [ "${1:-}" = "--tests" ]; then packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib); fi
+if [ "${1:-}" = "--tests" ]; then
+    packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib chromium chromium-driver)
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -36,8 +39,8 @@ fi
 
 # The tests drive the Gateway with the official OpenAI and Anthropic client libraries, unchanged, and check its
 # OpenAPI document with schemathesis.
-python_packages=(openai==3.57.0 anthropic==2.15.0 schemathesis==4.32.5)
-if [ "${1:-}" = "--tests" ] && ! { python3 -c "import openai, anthropic, schemathesis" 2>/dev/null; }; then
+python_packages=(openai==3.57.0 anthropic==2.15.0 schemathesis==4.32.5 selenium==4.51.0 axe-selenium-python==2.1.6)
+if [ "${1:-}" = "--tests" ] && ! { python3 -c "import openai, anthropic, schemathesis, selenium, axe_selenium_python" 2>/dev/null; }; then
     echo "aiwf: installing ${python_packages[*]} (for the tests)"
     python3 -m pip install --quiet --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${python_packages[@]}"

@@ -44,7 +44,7 @@ enum ContentPreview {
             guard !rest.isEmpty else { return html }
             html += "<dl class=\"preview-fields\">"
             for (key, member) in rest {
-                html += "<div><dt>\(HTML.escape(Wording.words(key)))</dt><dd>\(render(member, depth: depth + 1))</dd></div>"
+                html += "<dt>\(HTML.escape(Wording.words(key)))</dt><dd>\(render(member, depth: depth + 1))</dd>"
             }
             return html + "</dl>"
         }
