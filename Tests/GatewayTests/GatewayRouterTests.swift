@@ -306,8 +306,9 @@ struct OpenAPIDocumentTests {
                 return "\(route.method.rawValue) /" + path.joined(separator: "/")
             }
         ).subtracting(["GET /api/v1/openapi.yaml", "GET /api/docs", "GET /"]).filter {
-            // The HTML pages for people (published sites, surveys, docs, the portal) are not the API.
+            // The HTML pages for people (published sites, surveys, docs, the portal, review links) are not the API.
             !$0.contains(" /sites/") && !$0.contains(" /s/") && !$0.contains(" /docs") && !$0.contains(" /portal")
+                && !$0.contains(" /review/")
         }
         let served = try await bed.test { client in
             try await client.execute(uri: "/api/v1/openapi.yaml", method: .get) { String(buffer: $0.body) }
