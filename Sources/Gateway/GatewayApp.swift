@@ -75,6 +75,7 @@ extension GatewayApp {
         DashboardPages(views: views, backend: backend, live: live).add(to: portal)
         WizardPages(views: views, backend: backend, accounts: accounts).add(to: portal)
         ProjectPages(views: views, backend: backend, live: live).add(to: portal)
+        SurveyPages(views: views, backend: backend).add(to: portal)
         // A review link opens its approval without a sign-in: the token in the address is the credential.
         let review = router.group("review").add(middleware: PortalErrorMiddleware(views: views))
             .add(middleware: PortalSessionMiddleware(accounts: accounts))

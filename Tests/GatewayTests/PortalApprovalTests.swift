@@ -117,8 +117,8 @@ struct PortalApprovalTests {
             let rejected = try await client.post(
                 link, ["_csrf": token, "decision": "reject", "reason": "We are closing the shop"], cookie: cookie)
             #expect(rejected.status == .ok && rejected.body.contains("it is rejected"))
-            let again = try await client.execute(uri: link, method: .get) { $0.status }
-            #expect(again != .ok, "the link is used up")
+            let again = try await client.execute(uri: link, method: .get) { ($0.status, String(buffer: $0.body)) }
+            #expect(again.0 == .gone && again.1.contains("This review link no longer works"), "the link is used up")
         }
     }
 

@@ -4,9 +4,14 @@ changes, then the changes shown against the earlier version), and the published 
 axe (no serious or critical violation), at desktop and phone width (nothing wider than the screen), and saved as a
 screenshot.
 
-Usage: portal_journey.py BASE_URL EMAIL PASSWORD SCREENSHOT_FOLDER. Prints each step and exits non-zero on the
-first surprise.
+Then the survey: its wizard, its first approval decided from the review link in the owner's e-mail (an .eml file,
+no sign-in), the published form filled in by a stranger, and the answer in the owner's summary.
+
+Usage: portal_journey.py BASE_URL EMAIL PASSWORD SCREENSHOT_FOLDER MAIL_FOLDER. Prints each step and exits non-zero
+on the first surprise.
 """
+import glob
+import re
 import os
 import sys
 import time
@@ -17,10 +22,10 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-base, email, password, shots = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+base, email, password, shots, mail = sys.argv[1:6]
 os.makedirs(shots, exist_ok=True)
 started = time.time()
 checked = set()
@@ -71,7 +76,16 @@ def navigate(element):
     """Clicks what loads another page, and waits for it."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+
+    def gone(_):
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:  # stale, or (Chromium) "does not belong to the document"
+            return True
+
+    WebDriverWait(driver, 20).until(gone)
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def text():
@@ -97,9 +111,19 @@ driver.find_element(By.ID, "email").send_keys(email)
 driver.find_element(By.ID, "password").send_keys("not the password")
 navigate(driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
 check("a wrong password says so", "not right" in text())
-driver.find_element(By.ID, "password").send_keys(password)
-navigate(driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
-check("signed in: the dashboard", driver.current_url.rstrip("/").endswith("/portal"), driver.current_url)
+
+
+def sign_in():
+    if "/portal/sign-in" not in driver.current_url:
+        driver.get(base + "/portal/sign-in")
+    driver.find_element(By.ID, "email").clear()
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    navigate(driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    check("signed in: the dashboard", driver.current_url.rstrip("/").endswith("/portal"), driver.current_url)
+
+
+sign_in()
 page("dashboard-empty")
 
 # The website wizard, one step at a time, checked in the page before it goes on.
@@ -136,37 +160,63 @@ check("the project page", "/portal/projects/" in driver.current_url, driver.curr
 project_url = driver.current_url
 page("project-running")
 
-# Every approval until the site is published: the page follows the work without a reload.
-asked_for_changes = False
-saw_diff = False
-approvals = 0
-while True:
-    wait_for("the project waits for a decision or is done",
-             lambda: driver.find_elements(By.CSS_SELECTOR, "a.button.primary[href*='/portal/approvals/']")
-             or "Published" in text() or "Failed" in driver.find_element(By.CSS_SELECTOR, "[data-field=state]").text,
-             seconds=240)
-    if "Failed" in driver.find_element(By.CSS_SELECTOR, "[data-field=state]").text:
-        check("the project does not fail", False, text()[:600])
-    links = driver.find_elements(By.CSS_SELECTOR, "a.button.primary[href*='/portal/approvals/']")
-    if not links:
-        break
-    page("project-waiting")
-    navigate(links[0])
-    approvals += 1
-    page("approval")
-    saw_diff = saw_diff or "What changed since your last review" in text()
-    items = driver.find_elements(By.CSS_SELECTOR, ".review-item")
-    check(f"approval {approvals} shows what is approved", items and items[0].find_elements(By.CSS_SELECTOR, ".preview"))
-    changes = items[-1].find_elements(By.CSS_SELECTOR, "input[data-decision=changes]")
-    if not asked_for_changes and len(items) > 1 and changes:
-        changes[0].click()
-        feedback = items[-1].find_element(By.CSS_SELECTOR, "[data-when=changes] textarea")
-        check("asking for changes opens the feedback box", feedback.is_displayed())
-        feedback.send_keys("Mention that we bake without additives.")
-        asked_for_changes = True
-    navigate(driver.find_element(By.CSS_SELECTOR, "button[value=items]"))
-    check("back on the project page after deciding", driver.current_url == project_url, driver.current_url)
+# Every approval until the project is done: the page follows the work without a reload.
+def decide_until_done(ask_for_changes, first_by_mail=False):
+    asked_for_changes = False
+    saw_diff = False
+    approvals = 0
+    project_url = driver.current_url
+    while True:
+        wait_for("the project waits for a decision or is done",
+                 lambda: driver.find_elements(By.CSS_SELECTOR, "a.button.primary[href*='/portal/approvals/']")
+                 or "Published" in text() or "Failed" in driver.find_element(By.CSS_SELECTOR, "[data-field=state]").text,
+                 seconds=240)
+        if "Failed" in driver.find_element(By.CSS_SELECTOR, "[data-field=state]").text:
+            check("the project does not fail", False, text()[:600])
+        links = driver.find_elements(By.CSS_SELECTOR, "a.button.primary[href*='/portal/approvals/']")
+        if not links:
+            break
+        page("project-waiting")
+        approvals += 1
+        if first_by_mail and approvals == 1:
+            decide_by_mail(project_url)
+            continue
+        navigate(links[0])
+        page("approval")
+        saw_diff = saw_diff or "What changed since your last review" in text()
+        items = driver.find_elements(By.CSS_SELECTOR, ".review-item")
+        check(f"approval {approvals} shows what is approved", items and items[0].find_elements(By.CSS_SELECTOR, ".preview"))
+        changes = items[-1].find_elements(By.CSS_SELECTOR, "input[data-decision=changes]")
+        if ask_for_changes and not asked_for_changes and len(items) > 1 and changes:
+            changes[0].click()
+            feedback = items[-1].find_element(By.CSS_SELECTOR, "[data-when=changes] textarea")
+            check("asking for changes opens the feedback box", feedback.is_displayed())
+            feedback.send_keys("Mention that we bake without additives.")
+            asked_for_changes = True
+        navigate(driver.find_element(By.CSS_SELECTOR, "button[value=items]"))
+        check("back on the project page after deciding", driver.current_url == project_url, driver.current_url)
+    return approvals, asked_for_changes, saw_diff
 
+
+def decide_by_mail(project_url):
+    """Signs out, approves from the newest e-mail's review link, and signs in again."""
+    navigate(driver.find_element(By.CSS_SELECTOR, ".signout button"))
+    mails = sorted(glob.glob(os.path.join(mail, "*.eml")), key=os.path.getmtime)
+    check("the approval e-mail was written", bool(mails))
+    with open(mails[-1]) as message:
+        link = re.search(r"https?://[^\s\"<>]+/review/[A-Za-z0-9._~-]+", message.read()).group(0)
+    driver.get(base + urlparse(link.strip()).path)
+    check("the review link opens the approval without a sign-in", "Approve" in text() and "Sign out" not in driver.page_source)
+    page("review-link")
+    navigate(driver.find_element(By.CSS_SELECTOR, "button[value=items]"))
+    check("the decision is recorded", "Decision recorded" in text(), text()[:200])
+    driver.get(base + urlparse(link.strip()).path)
+    check("the link is used up", "This review link no longer works" in text(), text()[:200])
+    sign_in()
+    driver.get(project_url)
+
+
+approvals, asked_for_changes, saw_diff = decide_until_done(ask_for_changes=True)
 check("a request for changes was made and its new version shown against the old", asked_for_changes and saw_diff,
       f"asked {asked_for_changes}, diff {saw_diff}")
 page("project-done")
@@ -180,5 +230,52 @@ driver.save_screenshot(os.path.join(shots, "published-site.png"))
 driver.get(base + "/portal")
 check("the dashboard shows the project done", "Done" in text(), text()[:300])
 page("dashboard")
+
+# The survey: created in its wizard, its plan approved from the e-mail, its form filled in by a stranger.
+driver.get(base + "/portal/create/survey")
+page("wizard-survey")
+driver.find_element(By.ID, "f-name").send_keys("Bread survey")
+driver.find_element(By.ID, "f-p-title").send_keys("What do you think of our bread?")
+driver.find_element(By.ID, "f-p-purpose").send_keys("Learn which breads and opening hours our customers want most.")
+driver.find_element(By.ID, "f-p-respondents").send_keys("our customers")
+next_button = driver.find_element(By.CSS_SELECTOR, "[data-next]")
+while not driver.find_element(By.CSS_SELECTOR, "[data-finish]").is_displayed():
+    next_button.click()
+navigate(driver.find_element(By.CSS_SELECTOR, "[data-finish]"))
+navigate(driver.find_element(By.CSS_SELECTOR, "button[value=create]"))
+survey_url = driver.current_url
+survey_approvals, _, _ = decide_until_done(ask_for_changes=False, first_by_mail=True)
+form = driver.find_element(By.CSS_SELECTOR, "a[href*='/s/']").get_attribute("href")
+answers_page = driver.find_element(By.LINK_TEXT, "See the answers").get_attribute("href")
+
+cookies = driver.get_cookies()
+driver.delete_all_cookies()
+driver.get(base + urlparse(form).path)
+check("the survey form opens for anyone", driver.find_elements(By.CSS_SELECTOR, "form button[type=submit]"))
+driver.execute_script("""
+  var done = {};
+  document.querySelectorAll("form input, form textarea, form select").forEach(function (field) {
+    if (field.closest(".trap") || field.type === "hidden") return;
+    if (field.type === "radio" || field.type === "checkbox") {
+      if (!done[field.name]) { field.checked = true; done[field.name] = true; }
+    } else if (field.type === "number") { field.value = field.min || "1"; }
+    else if (field.type === "date") { field.value = "2026-12-01"; }
+    else if (field.type === "email") { field.value = "someone@example.com"; }
+    else if (field.tagName === "SELECT") { field.selectedIndex = field.options.length > 1 ? 1 : 0; }
+    else { field.value = "Fresh rye on Sundays"; }
+  });
+""")
+driver.save_screenshot(os.path.join(shots, "survey-form.png"))
+navigate(driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+check("the answer is taken", "Thank" in driver.page_source, driver.page_source[:300])
+driver.delete_all_cookies()
+driver.get(base + "/portal")
+for cookie in cookies:
+    driver.add_cookie({"name": cookie["name"], "value": cookie["value"], "path": "/"})
+driver.get(answers_page)
+check("the owner sees the answer", "1 response(s)" in text(), text()[:300])
+check("and its summary chart", driver.find_elements(By.CSS_SELECTOR, "meter"))
+page("survey-answers")
 driver.quit()
-print(f"journey: {approvals} approvals, {len(checked)} pages checked, {time.time() - started:.0f} s", flush=True)
+print(f"journey: {approvals} website and {survey_approvals} survey approvals, {len(checked)} pages checked, "
+      f"{time.time() - started:.0f} s", flush=True)

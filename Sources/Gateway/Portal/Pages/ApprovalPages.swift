@@ -102,7 +102,22 @@ struct ApprovalPages {
             }
             return approval
         case .link(let token):
-            return try await backend.ask(OpenReviewLink(token: token), as: nil)
+            let approval: ApprovalView
+            do {
+                approval = try await backend.ask(OpenReviewLink(token: token), as: nil)
+            } catch let refusal as RemoteError where refusal.code != "unavailable" {
+                throw PortalRefusal(
+                    status: .gone, title: "This review link no longer works",
+                    message:
+                        "It was used already, it expired, or it is not a whole link (\(refusal.message)). The project's owner can send a new one."
+                )
+            }
+            guard approval.state == .pending else {
+                throw PortalRefusal(
+                    status: .gone, title: "This was decided already",
+                    message: "Someone decided this approval before you opened the link; nothing is left to do here.")
+            }
+            return approval
         }
     }
 

@@ -45,6 +45,8 @@ struct ProjectPages {
         struct Link {
             var label: String
             var url: String
+            /// For a survey form: its owner's page of answers.
+            var answers: String?
         }
         struct Command {
             var action: String
@@ -180,7 +182,10 @@ struct ProjectPages {
                 case .object(let output)? = try? JSONDecoder().decode(JSONValue.self, from: data),
                 let url = output["url"]?.stringValue, url.hasPrefix("http://") || url.hasPrefix("https://")
             else { return nil }
-            return Page.Link(label: output["survey"] == nil ? "Your website" : "Your survey form", url: url)
+            let survey = output["survey"] != nil
+            return Page.Link(
+                label: survey ? "Your survey form" : "Your website", url: url,
+                answers: survey ? "/portal/projects/\(detail.project.id)/survey" : nil)
         }
     }
 
