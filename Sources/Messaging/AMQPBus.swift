@@ -63,6 +63,45 @@ public final class AMQPBus: MessageBus {
         try await publisher.purge(queue: queue)
     }
 
+    public func moveMessages(from source: String, to destination: String, limit: Int) async throws -> Int {
+        let wanted = min(limit, try await messageCount(queue: source))
+        _ = try await messageCount(queue: destination)  // a destination that does not exist fails here, not later
+        guard wanted > 0 else { return 0 }
+        let subscription = try await consumer.consume(queue: source, prefetch: UInt16(min(wanted, 100)))
+        // The count can be stale (another consumer, a message expiring): stop when nothing comes for a while.
+        let lastProgress = Mutex(ContinuousClock.now)
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(250))
+                if ContinuousClock.now - lastProgress.withLock({ $0 }) > .seconds(3) {
+                    subscription.cancelSoon()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
+        var moved = 0
+        do {
+            for try await delivery in subscription.deliveries {
+                var message = OutgoingMessage(
+                    exchange: Exchange.default, routingKey: destination, body: delivery.body,
+                    messageID: delivery.messageID ?? UUID().uuidString, replyTo: delivery.replyTo,
+                    correlationID: delivery.correlationID, type: delivery.type)
+                message.mandatory = true
+                try await publisher.publish(message)  // confirmed by the broker before the original goes
+                consumer.ack(delivery)
+                moved += 1
+                lastProgress.withLock { $0 = ContinuousClock.now }
+                if moved >= wanted { break }
+            }
+        } catch {
+            await subscription.close()  // what was not acknowledged stays in the source
+            throw error
+        }
+        await subscription.close()
+        return moved
+    }
+
     public func consume(queue: String, options: ConsumeOptions, handler: @escaping MessageHandler) async throws {
         let subscription = try await consumer.consume(queue: queue, prefetch: options.prefetch)
         let processor = DeliveryProcessor(queue: queue, policy: options.policy, logger: logger, handler: handler)

@@ -79,6 +79,23 @@ public final class InMemoryBus: MessageBus {
         }
     }
 
+    public func moveMessages(from source: String, to destination: String, limit: Int) async throws -> Int {
+        var moved = 0
+        while moved < limit {
+            let taken = try state.withLock { state -> StoredMessage? in
+                guard state.queues[source] != nil else { throw AMQPError.channelClosed("no queue '\(source)'") }
+                guard state.queues[destination] != nil else { throw AMQPError.channelClosed("no queue '\(destination)'") }
+                return state.queues[source]?.ready.popFirst()
+            }
+            guard let taken else { break }
+            var message = taken.message
+            (message.exchange, message.routingKey) = (Exchange.default, destination)
+            try route(StoredMessage(message: message))
+            moved += 1
+        }
+        return moved
+    }
+
     /// The bodies of the messages ready in a queue, oldest first (to inspect dead-letter queues in tests).
     public func messages(in queue: String) -> [Data] {
         state.withLock { $0.queues[queue]?.ready.map(\.message.body) ?? [] }

@@ -27,6 +27,12 @@ public protocol MessageBus: Sendable {
 
     /// The number of messages ready in a queue (for the admin page and tests).
     func messageCount(queue: String) async throws -> Int
+
+    /// Moves up to `limit` ready messages from `source` to the queue `destination` (through the default exchange,
+    /// so only that queue gets them), oldest first, each published and confirmed before it is removed from
+    /// `source`: a crash in between leaves it in both, never in neither. Returns how many moved. For replaying a
+    /// dead-letter queue once what made its messages fail is fixed.
+    func moveMessages(from source: String, to destination: String, limit: Int) async throws -> Int
 }
 
 /// How a queue is consumed.

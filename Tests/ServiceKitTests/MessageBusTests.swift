@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import AMQPClient
@@ -67,6 +68,36 @@ struct MessageBusTests {
         #expect(await attempts.value == 3)
         #expect(try await eventually { try await fixture.bus.messageCount(queue: queue + ".dead") == 2 })
         #expect(try await fixture.bus.messageCount(queue: queue) == 0)
+        await fixture.tearDown()
+    }
+
+    @Test(arguments: BusKind.allCases)
+    func deadLetteredMessagesReplayToTheirQueueOnceWhatFailedIsFixed(kind: BusKind) async throws {
+        let queue = TestBroker.uniqueName("replay")
+        let fixture = try await BusFixture(kind, name: "test.replay", topology: .workQueue(queue))
+        let broken = Mutex(true)
+        let handled = EventCounter()
+        let policy = DeliveryPolicy(maxAttempts: 1, initialBackoff: .milliseconds(10))
+        try await whileRunning({
+            try await fixture.bus.consume(queue: queue, options: ConsumeOptions(policy: policy)) { _ in
+                if broken.withLock({ $0 }) { throw NoteRefused(message: "the handler is broken for now") }
+                await handled.increment()
+            }
+        }) {
+            try await fixture.bus.publish((1...5).map { try BusFixture.message(Note(text: "note \($0)"), to: queue) })
+            #expect(try await eventually { try await fixture.bus.messageCount(queue: queue + ".dead") == 5 })
+            broken.withLock { $0 = false }
+            #expect(try await fixture.bus.moveMessages(from: queue + ".dead", to: queue, limit: 3) == 3, "no more than asked")
+            await handled.wait(for: 3)
+            #expect(try await fixture.bus.messageCount(queue: queue + ".dead") == 2)
+            #expect(try await fixture.bus.moveMessages(from: queue + ".dead", to: queue, limit: 100) == 2, "no more than there are")
+            await handled.wait(for: 5)
+            #expect(try await fixture.bus.moveMessages(from: queue + ".dead", to: queue, limit: 100) == 0)
+            await #expect(throws: (any Error).self) {
+                _ = try await fixture.bus.moveMessages(from: queue + ".dead", to: TestBroker.uniqueName("nowhere"), limit: 1)
+            }
+        }
+        #expect(await handled.value == 5, "each replayed message handled once")
         await fixture.tearDown()
     }
 
