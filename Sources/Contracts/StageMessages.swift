@@ -153,6 +153,41 @@ public struct GetProjectEvents: Request {
     }
 }
 
+/// What the projects' generations used and cost, per day (UTC), provider and model, newest day first: for the
+/// operator, so an admin's request only.
+public struct GetUsageByDay: Request {
+    public typealias Reply = [UsageDay]
+    public static let type = "stage.usage-by-day.v1"
+
+    /// How many days back from today, today included (1 to 366).
+    public var days: Int
+
+    public init(days: Int = 14) {
+        self.days = days
+    }
+}
+
+public struct UsageDay: Codable, Sendable, Equatable {
+    /// `2026-12-03`.
+    public var day: String
+    public var provider: String
+    public var model: String
+    public var tasks: Int
+    public var tokensIn: Int
+    public var tokensOut: Int
+    public var cost: Double
+
+    public init(day: String, provider: String, model: String, tasks: Int, tokensIn: Int, tokensOut: Int, cost: Double) {
+        self.day = day
+        self.provider = provider
+        self.model = model
+        self.tasks = tasks
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.cost = cost
+    }
+}
+
 /// A project as its owner sees it.
 public struct ProjectView: Codable, Sendable, Equatable {
     public var id: String

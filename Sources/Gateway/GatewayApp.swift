@@ -76,6 +76,8 @@ extension GatewayApp {
         WizardPages(views: views, backend: backend, accounts: accounts).add(to: portal)
         ProjectPages(views: views, backend: backend, live: live).add(to: portal)
         SurveyPages(views: views, backend: backend).add(to: portal)
+        AccountPages(views: views, accounts: accounts).add(to: portal)
+        AdminPages(views: views, backend: backend).add(to: portal)
         // A review link opens its approval without a sign-in: the token in the address is the credential.
         let review = router.group("review").add(middleware: PortalErrorMiddleware(views: views))
             .add(middleware: PortalSessionMiddleware(accounts: accounts))

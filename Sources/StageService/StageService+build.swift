@@ -71,6 +71,7 @@ struct StageService: Sendable {
         handlers.on(ListProjects.self) { envelope, _ in try await engine.list(envelope.payload, actor: envelope.actor) }
         handlers.on(GetProjectEvents.self) { envelope, _ in try await engine.events(envelope.payload, actor: envelope.actor) }
         handlers.on(ReadArtifact.self) { envelope, _ in try await engine.read(envelope.payload, actor: envelope.actor) }
+        handlers.on(GetUsageByDay.self) { envelope, _ in try await engine.usage(envelope.payload, actor: envelope.actor) }
         handlers.on(GetPublishedFile.self) { [published] envelope, _ in try published.file(envelope.payload) }
         handlers.on(GetSurvey.self) { [published] envelope, _ in try published.survey(envelope.payload) }
         handlers.on(GetSurveyResults.self) { [published] envelope, _ in

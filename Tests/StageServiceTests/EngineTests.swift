@@ -100,6 +100,13 @@ struct EngineTests {
         #expect(detail.project.state == .done)
         #expect(detail.project.progress == 100)
         #expect(detail.tasks.contains { $0.content == Self.editedPage })
+
+        // The operator's usage per day counts every part written, by provider and model; only for admins.
+        let usage = try await bed.engine.usage(GetUsageByDay(days: 1), actor: Actor(userID: "root", roles: ["admin"]))
+        let written = detail.tasks.filter { $0.state == .done && $0.provider != nil }
+        #expect(usage.map(\.tasks).reduce(0, +) == written.count && !written.isEmpty, "\(usage)")
+        #expect(usage.map(\.tokensOut).reduce(0, +) == written.map(\.tokensOut).reduce(0, +))
+        await #expect(throws: (any Error).self) { _ = try await bed.engine.usage(GetUsageByDay(days: 1), actor: owner) }
         let names = detail.artifacts.map(\.name)
         #expect(names.contains("site.zip") && names.contains("site/index.html") && names.contains("site/sitemap.xml"), "\(names)")
         // The edited page came first and has no home slug: it is the home page.

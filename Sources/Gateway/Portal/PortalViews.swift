@@ -73,10 +73,15 @@ struct Chrome: Sendable {
         self.title = title
         signedInAs = context.session == nil ? nil : context.identity?.email
         csrf = context.session?.csrf ?? formToken ?? ""
-        // Only pages that exist: the keys and the admin pages join as they are built.
-        let links =
-            context.identity == nil
-            ? [] : [("Projects", "/portal"), ("New project", "/portal/create"), ("Approvals", "/portal/approvals"), ("Docs", "/docs")]
+        var links: [(String, String)] = []
+        if let identity = context.identity {
+            links = [
+                ("Projects", "/portal"), ("New project", "/portal/create"), ("Approvals", "/portal/approvals"),
+                ("API keys", "/portal/keys"),
+            ]
+            if identity.isAdmin { links.append(("Admin", "/portal/admin")) }
+            links.append(("Docs", "/docs"))
+        }
         self.links = links.map { label, href in
             Link(label: label, href: href, current: href == path || (href != "/portal" && path.hasPrefix(href + "/")))
         }

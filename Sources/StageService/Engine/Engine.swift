@@ -270,6 +270,31 @@ struct Engine: Sendable {
         }
     }
 
+    func usage(_ request: GetUsageByDay, actor: Actor?, now: Date? = nil) async throws -> [UsageDay] {
+        guard try Self.owner(actor).roles.contains("admin") else {
+            throw StageError(code: "not-allowed", message: "usage across all projects is for admins")
+        }
+        guard (1...366).contains(request.days) else { throw StageError.invalid("days: a whole number from 1 to 366") }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let since = calendar.date(byAdding: .day, value: 1 - request.days, to: calendar.startOfDay(for: now ?? clock()))!
+        return try await database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT date(updatedAt) AS day, provider, COALESCE(model, '') AS model, COUNT(*) AS tasks,
+                           SUM(tokensIn) AS tokensIn, SUM(tokensOut) AS tokensOut, SUM(cost) AS cost
+                    FROM task WHERE state = 'done' AND provider IS NOT NULL AND updatedAt >= ?
+                    GROUP BY day, provider, model ORDER BY day DESC, provider, model
+                    """, arguments: [since])
+            return rows.map { row in
+                UsageDay(
+                    day: row["day"], provider: row["provider"], model: row["model"], tasks: row["tasks"], tokensIn: row["tokensIn"],
+                    tokensOut: row["tokensOut"], cost: row["cost"])
+            }
+        }
+    }
+
     private static func parseCursor(_ cursor: String) throws -> (Date, String) {
         let parts = cursor.split(separator: "_", maxSplits: 1)
         guard parts.count == 2, let seconds = Double(parts[0]) else {

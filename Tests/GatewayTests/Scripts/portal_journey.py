@@ -276,6 +276,19 @@ driver.get(answers_page)
 check("the owner sees the answer", "1 response(s)" in text(), text()[:300])
 check("and its summary chart", driver.find_elements(By.CSS_SELECTOR, "meter"))
 page("survey-answers")
+
+# Every other page, for accessibility and the phone's width: the inbox, the template picker, keys, the admin pages.
+for name, path in [("approvals", "/portal/approvals"), ("create", "/portal/create"), ("keys", "/portal/keys"),
+                   ("admin", "/portal/admin"), ("admin-templates", "/portal/admin/templates"),
+                   ("admin-template", "/portal/admin/templates/website"), ("admin-users", "/portal/admin/users")]:
+    driver.get(base + path)
+    check(f"{name} opens", driver.find_elements(By.TAG_NAME, "h1"), driver.title)
+    page(name)
+driver.get(base + "/portal/keys")
+driver.find_element(By.ID, "key-name").send_keys("journey")
+navigate(driver.find_element(By.CSS_SELECTOR, "form[action='/portal/keys'] button"))
+check("a new key is shown once", driver.find_elements(By.CSS_SELECTOR, "code.secret"))
+page("keys-made")
 driver.quit()
 print(f"journey: {approvals} website and {survey_approvals} survey approvals, {len(checked)} pages checked, "
       f"{time.time() - started:.0f} s", flush=True)
