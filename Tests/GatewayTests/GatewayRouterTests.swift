@@ -257,7 +257,7 @@ struct DocsPagesTests {
         defer { bed.stop() }
         let library = bed.app.docs
         #expect(
-            library.pages.map(\.name).starts(with: ["getting-started", "concepts", "workflows", "api", "deliverables"]),
+            library.pages.map(\.name).starts(with: ["getting-started", "concepts", "workflows", "custom-workflows", "api", "deliverables"]),
             "in reading order: \(library.pages.map(\.name))")
         let index = try await bed.test { client in
             try await client.execute(uri: "/docs", method: .get) { ($0.status, String(buffer: $0.body)) }

@@ -126,6 +126,7 @@ struct PortalWizardTests {
         #expect(estimate.total < Double(ai.count - 1 + 4) * 0.02)
         #expect(CostEstimate.items(of: "outputs.outline.lessons", params: ["module_count": .number(3)]) == 3)
         #expect(CostEstimate.items(of: "outputs.x.things", params: [:]) == 5)
+        #expect(CostEstimate.items(of: "outputs.plan.sections", params: ["sections": .number(2), "page_count": .number(9)]) == 2)
         #expect(ParameterField.fields(of: definition, source: yaml).first?.name == "company_name")
     }
 

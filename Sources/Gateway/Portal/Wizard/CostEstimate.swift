@@ -5,7 +5,7 @@ import WorkflowKit
 /// The most a project can cost before it is created: for every `ai` stage, its tasks times the longest answer the
 /// model may give (the provider's `max_output_tokens`) and the prompt, at the prices the ProviderGateway reports.
 /// A `foreach` stage makes one task per item of an earlier answer; how many is guessed from the parameter that
-/// counts them (`pages` from `page_count`), else the largest `…_count` parameter, else five.
+/// counts them (`pages` from a `pages` or `page_count` parameter), else the largest `…_count` parameter, else five.
 struct CostEstimate: Sendable {
     struct Line: Sendable {
         var stage: String
@@ -44,7 +44,7 @@ struct CostEstimate: Sendable {
     static func items(of path: String, params: [String: JSONValue]) -> Int {
         let noun = path.split(separator: ".").last.map(String.init) ?? ""
         let singular = noun.hasSuffix("s") ? String(noun.dropLast()) : noun
-        if let count = params["\(singular)_count"]?.numberValue { return max(1, Int(count)) }
+        if let count = params[noun]?.numberValue ?? params["\(singular)_count"]?.numberValue { return max(1, Int(count)) }
         let counts = params.filter { $0.key.hasSuffix("_count") }.compactMap { $0.value.numberValue }
         return max(1, Int(counts.max() ?? 5))
     }
