@@ -227,13 +227,23 @@ public struct ProviderStatus: Codable, Sendable, Equatable {
     /// Requests waiting in its durable lane and in its interactive lane (nil when the broker did not say).
     public var laneDepth: Int?
     public var interactiveDepth: Int?
+    /// Its limits across every replica, as `providers.yaml` sets them (nil: none, or an older replica).
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
+    public var maxConcurrency: Int?
 
-    public init(name: String, kind: String, models: [String], cooling: Bool, laneDepth: Int?, interactiveDepth: Int?) {
+    public init(
+        name: String, kind: String, models: [String], cooling: Bool, laneDepth: Int?, interactiveDepth: Int?,
+        requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, maxConcurrency: Int? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.models = models
         self.cooling = cooling
         self.laneDepth = laneDepth
         self.interactiveDepth = interactiveDepth
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+        self.maxConcurrency = maxConcurrency
     }
 }

@@ -140,7 +140,9 @@ struct ProviderGateway: Sendable {
                     name: name, kind: provider.kind.rawValue, models: provider.models.keys.sorted(),
                     cooling: generator.health.isCooling(name),
                     laneDepth: try? await bus.messageCount(queue: Self.laneQueue(name)),
-                    interactiveDepth: try? await bus.messageCount(queue: Self.interactiveQueue(name))))
+                    interactiveDepth: try? await bus.messageCount(queue: Self.interactiveQueue(name)),
+                    requestsPerMinute: provider.limits.requestsPerMinute, tokensPerMinute: provider.limits.tokensPerMinute,
+                    maxConcurrency: provider.limits.maxConcurrency))
         }
         return statuses
     }

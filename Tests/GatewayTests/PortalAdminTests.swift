@@ -118,6 +118,17 @@ struct PortalAdminTests {
         }
     }
 
+    @Test func aProvidersLimitsReadAsASentence() {
+        let status = { (rpm: Int?, tpm: Int?, concurrency: Int?) in
+            ProviderStatus(
+                name: "openai", kind: "openai", models: [], cooling: false, laneDepth: 0, interactiveDepth: 0, requestsPerMinute: rpm,
+                tokensPerMinute: tpm, maxConcurrency: concurrency)
+        }
+        #expect(AdminPages.limits(status(500, 200_000, 8)) == "500 requests and 200000 tokens a minute, 8 at once")
+        #expect(AdminPages.limits(status(nil, nil, 16)) == "16 at once")
+        #expect(AdminPages.limits(status(nil, nil, nil)) == "none")
+    }
+
     @Test func deadLettersAreCountedAndReplayedIntoTheirQueue() async throws {
         let bed = try await GatewayBed()
         defer { bed.stop() }

@@ -87,7 +87,14 @@ import Testing
             #expect(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name shows as text")
             #expect(!page.body.contains(Self.hostileName), "and never as markup")
 
+            let projectID = try #require(created.body["id"]?.stringValue)
+            let projectPage = try await client.get("/portal/projects/\(projectID)", cookie: anaSession.cookie)
+            #expect(projectPage.status == .ok && projectPage.body.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(!projectPage.body.contains(Self.hostileName), "nor on the project's own page")
+
             let boSession = try await client.signIn("bo@example.com", "a long password")
+            let notBos = try await client.get("/portal/projects/\(projectID)", cookie: boSession.cookie)
+            #expect(notBos.status == .notFound, "another person's project is not found")
             let bos = try await client.get("/portal", cookie: boSession.cookie)
             #expect(bos.body.contains("Nothing here yet"), "bo sees none of ana's projects")
             #expect(!bos.body.contains("alert(1)"))

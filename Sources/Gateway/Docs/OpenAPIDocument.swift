@@ -108,6 +108,9 @@ enum OpenAPIDocument {
                             cooling: {type: boolean}
                             laneDepth: {type: integer}
                             interactiveDepth: {type: integer}
+                            requestsPerMinute: {type: integer}
+                            tokensPerMinute: {type: integer}
+                            maxConcurrency: {type: integer}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
                 "503": {$ref: "#/components/responses/Error"}

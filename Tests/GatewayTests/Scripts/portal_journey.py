@@ -283,6 +283,8 @@ for name, path in [("approvals", "/portal/approvals"), ("create", "/portal/creat
                    ("admin-template", "/portal/admin/templates/website"), ("admin-users", "/portal/admin/users")]:
     driver.get(base + path)
     check(f"{name} opens", driver.find_elements(By.TAG_NAME, "h1"), driver.title)
+    if name == "admin":
+        check("the admin page shows the local provider's limit", "16 at once" in text(), text()[:400])
     page(name)
 driver.get(base + "/portal/keys")
 driver.find_element(By.ID, "key-name").send_keys("journey")

@@ -22,6 +22,7 @@ struct AdminPages {
             var state: String
             var lane: String
             var interactive: String
+            var limits: String
         }
         struct Day {
             var day: String
@@ -138,8 +139,8 @@ struct AdminPages {
                 Overview.Provider(
                     name: status.name, kind: status.kind, models: status.models.joined(separator: ", "),
                     state: status.cooling ? "Cooling down after failures: its fallbacks answer meanwhile" : "Answering",
-                    lane: status.laneDepth.map(String.init) ?? "unknown", interactive: status.interactiveDepth.map(String.init) ?? "unknown"
-                )
+                    lane: status.laneDepth.map(String.init) ?? "unknown",
+                    interactive: status.interactiveDepth.map(String.init) ?? "unknown", limits: Self.limits(status))
             }
         } catch {
             providers = []
@@ -162,6 +163,17 @@ struct AdminPages {
             providersProblem: providersProblem, days: days, deadLetters: deadLetters,
             replayed: replayed.map { "\($0) message(s) went back to their queue." }, anyDays: !days.isEmpty)
         return views.page("admin", view)
+    }
+
+    /// "500 requests and 200000 tokens a minute, 8 at once".
+    static func limits(_ status: ProviderStatus) -> String {
+        let perMinute = [
+            status.requestsPerMinute.map { "\($0) requests" }, status.tokensPerMinute.map { "\($0) tokens" },
+        ].compactMap { $0 }
+        let parts = [
+            perMinute.isEmpty ? nil : perMinute.joined(separator: " and ") + " a minute", status.maxConcurrency.map { "\($0) at once" },
+        ].compactMap { $0 }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 
     // MARK: Templates
