@@ -228,6 +228,7 @@ let package = Package(
             name: "AIWFCommand",
             dependencies: [
                 "Contracts",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

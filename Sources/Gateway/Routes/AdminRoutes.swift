@@ -19,18 +19,53 @@ struct AdminRoutes {
         ServiceQueues.stageChunks, ServiceQueues.approvalCommands, ServiceQueues.approvalRequests, ServiceQueues.providerRequests,
     ]
 
+    struct Replayed: Codable, Sendable {
+        var queue: String
+        var into: String
+        var moved: Int
+    }
+
     func add(to group: RouterGroup<APIContext>) {
         group.get("admin/providers") { _, context in
             JSONResponse(try await backend.ask(GetProviderStatus(), as: try context.admin()))
         }
         group.get("admin/dead-letters") { _, context in
             let admin = try context.admin()
-            let providers = (try? await backend.ask(GetPriceList(), as: admin))?.providers.map(\.name) ?? []
             var counts: [String: Int] = [:]
-            for queue in Self.serviceQueues + providers.map({ "provider.lane.\($0)" }) {
-                if let count = try? await backend.bus.messageCount(queue: queue + ".dead") { counts[queue + ".dead"] = count }
+            for queue in try await Self.deadLetterQueues(backend: backend, as: admin) {
+                if let count = try? await backend.bus.messageCount(queue: queue) { counts[queue] = count }
             }
             return JSONResponse(DeadLetters(queues: counts, total: counts.values.reduce(0, +)))
         }
+        group.post("admin/dead-letters/:queue/replay") { request, context in
+            let admin = try context.admin()
+            var limit = Self.replayLimit
+            if let text = request.uri.queryParameters["limit"].map(String.init) {
+                guard let number = Int(text), (1...100_000).contains(number) else {
+                    throw APIError.badRequest(
+                        "limit: a whole number from 1 to 100000", details: [.init(pointer: "/limit", message: "got '\(text.prefix(40))'")])
+                }
+                limit = number
+            }
+            return JSONResponse(try await Self.replay(try context.parameters.require("queue"), limit: limit, backend: backend, as: admin))
+        }
+    }
+
+    /// How many dead letters one replay moves back unless told otherwise.
+    static let replayLimit = 1_000
+
+    /// The dead-letter queue of every service queue and every provider lane.
+    static func deadLetterQueues(backend: Backend, as admin: Identity) async throws -> [String] {
+        let providers = (try? await backend.ask(GetPriceList(), as: admin))?.providers.map(\.name) ?? []
+        return (serviceQueues + providers.map { "provider.lane.\($0)" }).map { $0 + ".dead" }
+    }
+
+    /// Moves up to `limit` messages of the dead-letter queue `queue` back into the queue they died in.
+    static func replay(_ queue: String, limit: Int, backend: Backend, as admin: Identity) async throws -> Replayed {
+        guard try await deadLetterQueues(backend: backend, as: admin).contains(queue) else {
+            throw APIError.notFound("no dead-letter queue '\(queue.prefix(200))'; GET /api/v1/admin/dead-letters lists them")
+        }
+        let source = String(queue.dropLast(".dead".count))
+        return Replayed(queue: queue, into: source, moved: try await backend.bus.moveMessages(from: queue, to: source, limit: limit))
     }
 }

@@ -11,9 +11,6 @@ struct AdminPages {
     let views: PortalViews
     let backend: Backend
 
-    /// How many dead letters one press of "Replay" moves back.
-    static let replayLimit = 1_000
-
     struct Overview {
         struct Provider {
             var name: String
@@ -105,14 +102,9 @@ struct AdminPages {
             try await overview(context, replayed: request.uri.queryParameters["replayed"].map(String.init))
         }
         portal.post("admin/dead-letters/replay") { _, context in
-            let admin = try context.admin()
-            let queue = context.form["queue"] ?? ""
-            guard try await Self.deadLetterQueues(backend: backend, as: admin).contains(queue) else {
-                throw APIError.notFound("no dead-letter queue '\(queue)'")
-            }
-            let moved = try await backend.bus.moveMessages(
-                from: queue, to: String(queue.dropLast(".dead".count)), limit: Self.replayLimit)
-            return PortalViews.redirect("/portal/admin?replayed=\(moved)")
+            let replayed = try await AdminRoutes.replay(
+                context.form["queue"] ?? "", limit: AdminRoutes.replayLimit, backend: backend, as: try context.admin())
+            return PortalViews.redirect("/portal/admin?replayed=\(replayed.moved)")
         }
         portal.get("admin/templates") { _, context in try await templates(context) }
         portal.post("admin/templates") { _, context in try await upload(context) }
@@ -123,12 +115,6 @@ struct AdminPages {
     }
 
     // MARK: Overview
-
-    /// The dead-letter queue of every service queue and every provider lane.
-    static func deadLetterQueues(backend: Backend, as admin: Identity) async throws -> [String] {
-        let providers = (try? await backend.ask(GetPriceList(), as: admin))?.providers.map(\.name) ?? []
-        return (AdminRoutes.serviceQueues + providers.map { "provider.lane.\($0)" }).map { $0 + ".dead" }
-    }
 
     private func overview(_ context: APIContext, replayed: String?) async throws -> Response {
         let admin = try context.admin()
@@ -153,7 +139,7 @@ struct AdminPages {
                 cost: Money.format($0.cost))
         }
         var deadLetters: [Overview.DeadLetters] = []
-        for queue in try await Self.deadLetterQueues(backend: backend, as: admin) {
+        for queue in try await AdminRoutes.deadLetterQueues(backend: backend, as: admin) {
             guard let count = try? await backend.bus.messageCount(queue: queue) else { continue }
             deadLetters.append(
                 Overview.DeadLetters(queue: queue, source: String(queue.dropLast(".dead".count)), count: count, any: count > 0))
