@@ -137,6 +137,13 @@ extension TestClientProtocol {
         }
     }
 
+    /// A new user (not an admin), made with the first admin's key, and signed in: the session's `Cookie` value.
+    func signInAsNewUser(_ email: String) async throws -> String {
+        let admin = Credentials.bearer(try await adminKey())
+        _ = try await user(email, admin: admin)
+        return try await signIn(email, "a long password").cookie
+    }
+
     /// Signs in; the session's `Cookie` value, the cookie as set and where the browser is sent.
     func signIn(_ email: String, _ password: String, next: String = "") async throws -> (
         cookie: String, setCookie: String, location: String?

@@ -21,13 +21,13 @@ struct PortalWizardTests {
         let bed = try await GatewayBed()
         defer { bed.stop() }
         try await bed.test { client in
-            let session = try await client.signIn(GatewayBed.adminEmail, GatewayBed.adminPassword)
-            let picker = try await client.get("/portal/create", cookie: session.cookie)
+            let cookie = try await client.signIn(GatewayBed.adminEmail, GatewayBed.adminPassword).cookie
+            let picker = try await client.get("/portal/create", cookie: cookie)
             for code in ["website", "ebook", "course", "survey", "video"] {
                 #expect(picker.body.contains(#"href="/portal/create/\#(code)""#), "\(code) is offered")
             }
 
-            let form = try await client.get("/portal/create/website", cookie: session.cookie)
+            let form = try await client.get("/portal/create/website", cookie: cookie)
             #expect(form.status == .ok)
             let html = form.body
             #expect(html.contains(#"<label for="f-p-company_name">Company or project name"#), "a label per question")
@@ -48,7 +48,7 @@ struct PortalWizardTests {
             (wrong["p.page_count"], wrong["p.description"], wrong["name"]) = ("42", "too short", "")
             let refused = try await client.post(
                 "/portal/create/website", wrong.merging(["_csrf": token, "once": once, "action": "review"]) { $1 },
-                cookie: session.cookie)
+                cookie: cookie)
             #expect(refused.status == .unprocessableContent)
             #expect(refused.body.contains(#"<p class="field-error" id="f-p-page_count-error">Must be at most 10.</p>"#), "\(refused.body)")
             #expect(refused.body.contains("Must have at least 20 characters."))
@@ -59,23 +59,23 @@ struct PortalWizardTests {
 
             let review = try await client.post(
                 "/portal/create/website", Self.website.merging(["_csrf": token, "once": once, "action": "review"]) { $1 },
-                cookie: session.cookie)
+                cookie: cookie)
             #expect(review.status == .ok)
             #expect(review.body.contains("<dt>Kind of website</dt><dd>Business</dd>"))
             #expect(review.body.contains("What it can cost"))
             let fields = Self.hiddenFields(review.body).merging(["_csrf": token, "action": "create"]) { $1 }
             #expect(fields["p.company_name"] == "Crumb & Co" && fields["once"] == once)
 
-            let created = try await client.post("/portal/create/website", fields, cookie: session.cookie)
+            let created = try await client.post("/portal/create/website", fields, cookie: cookie)
             #expect(created.status == .seeOther)
             let location = try #require(created.headers[.location])
             #expect(location.hasPrefix("/portal/projects/"))
-            let again = try await client.post("/portal/create/website", fields, cookie: session.cookie)
+            let again = try await client.post("/portal/create/website", fields, cookie: cookie)
             #expect(again.headers[.location] == location, "sending the same form twice makes one project")
-            let projects = try await client.get("/portal", cookie: session.cookie)
+            let projects = try await client.get("/portal", cookie: cookie)
             #expect(projects.body.components(separatedBy: "Bakery site").count == 2, "one card")
 
-            let page = try await client.get(location, cookie: session.cookie)
+            let page = try await client.get(location, cookie: cookie)
             #expect(page.status == .ok)
             #expect(page.body.contains("<h1>Bakery site</h1>"))
             #expect(page.body.contains(#"<span class="step-name">Analyse the business</span>"#), "the timeline names the stages")
@@ -83,12 +83,12 @@ struct PortalWizardTests {
             #expect(page.body.contains(#"data-project-live="/portal/projects/"#), "live over the portal's own event stream")
             #expect(page.body.contains(#"action="\#(location)/pause""#), "a started project can be paused")
 
-            let paused = try await client.post("\(location)/pause", ["_csrf": token], cookie: session.cookie)
+            let paused = try await client.post("\(location)/pause", ["_csrf": token], cookie: cookie)
             #expect(paused.status == .seeOther && paused.headers[.location] == location)
-            let now = try await client.get(location, cookie: session.cookie)
+            let now = try await client.get(location, cookie: cookie)
             #expect(now.body.contains(#"action="\#(location)/resume""#) && now.body.contains("Paused"))
 
-            let events = try await client.get(String(location) + "/events?follow=false", cookie: session.cookie)
+            let events = try await client.get(String(location) + "/events?follow=false", cookie: cookie)
             #expect(events.headers[.contentType] == "text/event-stream" && events.body.contains("event: project.paused"))
         }
     }
@@ -97,12 +97,10 @@ struct PortalWizardTests {
         let bed = try await GatewayBed()
         defer { bed.stop() }
         try await bed.test { client in
-            let admin = Credentials.bearer(try await client.adminKey())
-            _ = try await client.user("bo@example.com", admin: admin)
-            let session = try await client.signIn("bo@example.com", "a long password")
-            let missing = try await client.get("/portal/create/no-such-template", cookie: session.cookie)
+            let cookie = try await client.signInAsNewUser("bo@example.com")
+            let missing = try await client.get("/portal/create/no-such-template", cookie: cookie)
             #expect(missing.status == .notFound && missing.body.contains("<h1>Not found</h1>"))
-            let other = try await client.get("/portal/projects/not-a-project", cookie: session.cookie)
+            let other = try await client.get("/portal/projects/not-a-project", cookie: cookie)
             #expect(other.status == .notFound)
         }
     }
