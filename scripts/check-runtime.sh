@@ -12,14 +12,24 @@ root=${1:-$PWD/.build-static/rootfs}
 scratch=$PWD/.build-static
 mirror=${AIWF_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 services=(TemplateService StageService ProviderGateway ApprovalService Gateway)
+if [ "$(id -u)" -ne 0 ]; then
+    echo "runtime: not checked: debootstrap, mount and chroot need root (run the tests as root, as CI does)" >&2
+    exit 1
+fi
 
 if [ ! -x "$root/usr/bin/apt-get" ]; then
     echo "runtime: debootstrapping Debian bookworm (minbase) into $root"
     debootstrap --variant=minbase bookworm "$root" "$mirror" >/dev/null
 fi
+# A virtual host of its own on the local broker, so these services take no message of anyone else's.
+node=${AIWF_BROKER_NODE:-aiwf@localhost}
+vhost=aiwf-runtime-check-$$
+rabbitmqctl -n "$node" add_vhost "$vhost" >/dev/null
+rabbitmqctl -n "$node" set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null
 cleanup() {
     for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
     umount "$root/proc" 2>/dev/null || true
+    rabbitmqctl -n "$node" delete_vhost "$vhost" >/dev/null 2>&1 || true
 }
 pids=()
 trap cleanup EXIT
@@ -30,7 +40,9 @@ echo "runtime: installing $packages"
 chroot "$root" /bin/bash -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages" >/dev/null
 
 echo "runtime: building the release binaries with the static Swift standard library"
-swift build -c release --static-swift-stdlib --scratch-path "$scratch" "${services[@]/#/--product=}" >/dev/null
+for service in "${services[@]}"; do  # one --product a call: swift build keeps only the last
+    swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$service" >/dev/null
+done
 bin=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
 mkdir -p "$root/usr/local/bin" "$root/opt/aiwf"
 for service in "${services[@]}"; do cp "$bin/$service" "$root/usr/local/bin/"; done
@@ -54,7 +66,7 @@ failed=0
 for service in "${services[@]}"; do
     port=$((port + 1))
     chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp AIWF_DATA_DIR="$data/$service" \
-        AIWF_HTTP_PORT=$port AIWF_AMQP_URL="${AIWF_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}" \
+        AIWF_HTTP_PORT=$port AIWF_AMQP_URL="amqp://guest:guest@127.0.0.1:${AIWF_BROKER_PORT:-5672}/$vhost" \
         AIWF_ADMIN_PASSWORD="a runtime check password" /bin/sh -c "cd /opt/aiwf && exec /usr/local/bin/$service" \
         >"$scratch/runtime-$service.log" 2>&1 &
     pids+=($!)

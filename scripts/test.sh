@@ -21,4 +21,7 @@ else
     timed "the suite" swift test --skip GlobalLimitTests --skip DeliverablesTests --skip EndToEndTests
     timed "the end-to-end and deliverables suites" swift test --filter "EndToEndTests|DeliverablesTests"
     timed "the global-limit suite" swift test --filter GlobalLimitTests
+    # The container image's runtime stage, proven in a debootstrapped Debian (a release build of its own, cached in
+    # .build-static, and a Debian download the first time).
+    timed "the container runtime check" scripts/check-runtime.sh
 fi
