@@ -10,6 +10,9 @@ import Synchronization
 /// How an ``AMQPConnection`` connects and behaves.
 public struct AMQPConnectionOptions: Sendable {
     public var url: AMQPURL
+    /// Other nodes of the same cluster: when the node in use cannot be reached or its connection is lost, the next
+    /// one is tried (then the next, round and round), and topology and consumers are declared again there.
+    public var alternates: [AMQPURL] = []
     /// Shown in the broker's connection list; name it after the service and role (`StageService.publish`).
     public var name: String
     /// The broker drops a connection that misses two heartbeats; the driver services the socket at a quarter of it.
@@ -38,6 +41,9 @@ public struct AMQPConnectionOptions: Sendable {
         self.url = url
         self.name = name
     }
+
+    /// `url`, then the alternates.
+    var nodes: [AMQPURL] { [url] + alternates }
 }
 
 /// A RabbitMQ connection owned by one dedicated thread, usable from any task.

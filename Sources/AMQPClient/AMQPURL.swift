@@ -28,6 +28,15 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A comma-separated list of URLs, for a cluster: the nodes tried in turn (`amqp://u:p@node1/v,amqp://u:p@node2/v`).
+    public static func list(_ text: String) throws(AMQPError) -> [AMQPURL] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !parts.isEmpty else { throw .invalidURL("no URL given; expected amqp://user:password@host:5672/vhost") }
+        var urls: [AMQPURL] = []
+        for part in parts { urls.append(try AMQPURL(part)) }
+        return urls
+    }
+
     /// The URL without its password, safe to log.
     public var description: String { "amqp://\(user)@\(host):\(port)/\(virtualHost == "/" ? "" : virtualHost)" }
 }

@@ -119,10 +119,15 @@ final class ConnectionDriver {
 
     // MARK: Connecting
 
+    /// The node of ``AMQPConnectionOptions/nodes`` to connect to next.
+    private var nodeIndex = 0
+
     private func connect() -> Bool {
+        let nodes = options.nodes
+        let node = nodes[nodeIndex % nodes.count]
         do {
             let wire = try AMQPWire.connect(
-                to: options.url, name: options.name, heartbeatSeconds: options.heartbeatSeconds, timeout: options.connectTimeout)
+                to: node, name: options.name, heartbeatSeconds: options.heartbeatSeconds, timeout: options.connectTimeout)
             try wire.openChannel(Self.publishChannel)
             try wire.enableConfirms(on: Self.publishChannel)
             try wire.openChannel(Self.adminChannel)
@@ -137,12 +142,15 @@ final class ConnectionDriver {
                 subscribe(id)
             }
             if let reason = wire.broken { throw AMQPError.connectionLost(reason) }
-            logger.info("connected to RabbitMQ", metadata: ["amqp_url": "\(options.url)", "generation": "\(generation)"])
+            logger.info("connected to RabbitMQ", metadata: ["amqp_url": "\(node)", "generation": "\(generation)"])
             connection.setConnected(true, generation: generation)
             return true
         } catch {
             self.wire = nil
-            logger.warning("cannot connect to RabbitMQ; retrying", metadata: ["error": "\(error)"])
+            nodeIndex += 1  // the next node of a cluster next time
+            logger.warning(
+                "cannot connect to RabbitMQ; retrying",
+                metadata: ["error": "\(error)", "next": "\(nodes[nodeIndex % nodes.count])"])
             return false
         }
     }

@@ -20,9 +20,11 @@ public final class AMQPBus: MessageBus {
     private let replyConsumerStarted = Mutex(false)
 
     /// Opens the three connections; each connects in the background and keeps reconnecting until ``close()``.
-    public init(url: AMQPURL, serviceName: String, logger: Logger, heartbeatSeconds: Int = 10) {
+    /// `alternates` are the other nodes of a cluster, tried in turn when the one in use is lost.
+    public init(url: AMQPURL, alternates: [AMQPURL] = [], serviceName: String, logger: Logger, heartbeatSeconds: Int = 10) {
         func options(_ role: String) -> AMQPConnectionOptions {
             var options = AMQPConnectionOptions(url: url, name: "\(serviceName).\(role)")
+            options.alternates = alternates
             options.heartbeatSeconds = heartbeatSeconds
             return options
         }

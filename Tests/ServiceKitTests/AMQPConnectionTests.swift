@@ -30,6 +30,27 @@ struct AMQPConnectionTests {
         await publisher.close()
     }
 
+    /// A cluster's URL list: the first node is down (nothing listens on its port), so the connection goes on to the
+    /// next and works there.
+    @Test func aNodeThatCannotBeReachedIsPassedOverForTheNextOfTheList() async throws {
+        let broker = TestBroker.url
+        let urls = try AMQPURL.list(
+            "amqp://guest:guest@127.0.0.1:1/, amqp://\(broker.user):\(broker.password)@\(broker.host):\(broker.port)/")
+        #expect(urls.count == 2 && urls[0].port == 1)
+        var options = AMQPConnectionOptions(url: urls[0], name: "test.failover")
+        options.alternates = Array(urls.dropFirst())
+        options.connectTimeout = .seconds(1)
+        let connection = AMQPConnection(options: options, logger: TestBroker.logger)
+        let queue = TestBroker.uniqueName("failover")
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue)]))
+        try await connection.publish([OutgoingMessage(exchange: "", routingKey: queue, body: Data("over the next node".utf8))])
+        #expect(try await connection.messageCount(queue: queue) == 1)
+        try await connection.delete(queue: queue)
+        await connection.close()
+        #expect(throws: AMQPError.self) { _ = try AMQPURL.list(" , ") }
+        #expect(throws: AMQPError.self) { _ = try AMQPURL.list("amqp://h1/, http://h2/") }
+    }
+
     @Test func mandatoryMessageWithoutQueueIsUnroutable() async throws {
         let publisher = TestBroker.connection("test.unroutable")
         let message = OutgoingMessage(exchange: "", routingKey: TestBroker.uniqueName("nobody"), body: Data("x".utf8), mandatory: true)

@@ -15,6 +15,12 @@ import Testing
         #expect(fromEnvironment.amqpURL.virtualHost == "v")
         #expect(fromEnvironment.httpPort == 9000)
         #expect(fromEnvironment.logLevel == .debug)
+        #expect(fromEnvironment.amqpAlternates.isEmpty)
+
+        let cluster = try ServiceOptions.parse(["--amqp-url", "amqp://u:p@node1/v, amqp://u:p@node2:5673/v,amqp://u:p@node3/v"])
+            .resolve(service: "S", defaultPort: 8081, environment: [:])
+        #expect(cluster.amqpURL.host == "node1")
+        #expect(cluster.amqpAlternates.map(\.host) == ["node2", "node3"] && cluster.amqpAlternates[0].port == 5673)
 
         let fromFlags = try ServiceOptions.parse(["--http-port", "9100", "--data-dir", "/tmp/x", "--log-level", "ERROR"])
             .resolve(service: "S", defaultPort: 8081, environment: environment)

@@ -5,7 +5,11 @@ import Logging
 
 /// The command-line options every service takes; each falls back to its `AIWF_*` variable, then to a default.
 public struct ServiceOptions: ParsableArguments, Sendable {
-    @Option(name: .customLong("amqp-url"), help: "RabbitMQ URL (AIWF_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/).")
+    @Option(
+        name: .customLong("amqp-url"),
+        help:
+            "RabbitMQ URL, or a comma-separated list of a cluster's nodes tried in turn (AIWF_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/)."
+    )
     public var amqpURL: String?
 
     @Option(name: .customLong("data-dir"), help: "Folder for SQLite files and artifacts (AIWF_DATA_DIR; default ./data).")
@@ -62,9 +66,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     ) throws -> ServiceConfiguration {
         func pick(_ flag: String?, _ variable: String) -> String? { Self.pick(flag, variable, in: environment) }
         let urlText = pick(amqpURL, "AIWF_AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672/"
-        let url: AMQPURL
+        let urls: [AMQPURL]
         do {
-            url = try AMQPURL(urlText)
+            urls = try AMQPURL.list(urlText)
         } catch {
             throw ConfigurationError("--amqp-url / AIWF_AMQP_URL: \(error.message)")
         }
@@ -85,7 +89,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         }
         return ServiceConfiguration(
             serviceName: service,
-            amqpURL: url,
+            amqpURL: urls[0],
+            amqpAlternates: Array(urls.dropFirst()),
             dataDirectory: URL(fileURLWithPath: pick(dataDirectory, "AIWF_DATA_DIR") ?? "./data").standardizedFileURL,
             httpHost: pick(httpHost, "AIWF_HTTP_HOST") ?? "127.0.0.1",
             httpPort: port,
@@ -99,6 +104,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 public struct ServiceConfiguration: Sendable {
     public var serviceName: String
     public var amqpURL: AMQPURL
+    /// The other nodes of a cluster (`AIWF_AMQP_URL` is a comma-separated list): tried in turn when one is lost.
+    public var amqpAlternates: [AMQPURL]
     public var dataDirectory: URL
     public var httpHost: String
     public var httpPort: Int
@@ -109,6 +116,7 @@ public struct ServiceConfiguration: Sendable {
     public init(
         serviceName: String,
         amqpURL: AMQPURL,
+        amqpAlternates: [AMQPURL] = [],
         dataDirectory: URL,
         httpHost: String = "127.0.0.1",
         httpPort: Int,
@@ -118,6 +126,7 @@ public struct ServiceConfiguration: Sendable {
         self.shutdownTimeout = shutdownTimeout
         self.serviceName = serviceName
         self.amqpURL = amqpURL
+        self.amqpAlternates = amqpAlternates
         self.dataDirectory = dataDirectory
         self.httpHost = httpHost
         self.httpPort = httpPort

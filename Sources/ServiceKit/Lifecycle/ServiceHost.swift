@@ -29,7 +29,8 @@ public struct ServiceHost: Sendable {
         var logger = Logger(label: configuration.serviceName)
         logger.logLevel = configuration.logLevel
         self.logger = logger
-        self.bus = AMQPBus(url: configuration.amqpURL, serviceName: configuration.serviceName, logger: logger)
+        self.bus = AMQPBus(
+            url: configuration.amqpURL, alternates: configuration.amqpAlternates, serviceName: configuration.serviceName, logger: logger)
         self.readiness = Readiness()
         let bus = self.bus
         let topologyDeclared = self.topologyDeclared
