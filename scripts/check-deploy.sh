@@ -15,3 +15,21 @@ for file in deploy/k8s/base/*.yaml; do
 done
 kubernetes-validate --strict --quiet -k "$kubernetes_version" "${manifests[@]}"
 echo "deploy: ${#manifests[@]} Kubernetes manifests valid for $kubernetes_version"
+
+# The Grafana dashboard: valid JSON, and every metric it queries is one the services define.
+python3 - <<'PY'
+import json, pathlib, re, sys
+dashboard = json.loads(pathlib.Path("deploy/grafana-dashboard.json").read_text())
+sources = "\n".join(p.read_text() for p in pathlib.Path("Sources").rglob("*.swift"))
+defined = set(re.findall(r'label: "(aiwf_[a-z_]+)"', sources))
+unknown = []
+for panel in dashboard["panels"]:
+    for target in panel["targets"]:
+        for name in re.findall(r"aiwf_[a-z_]+", target["expr"]):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            if base not in defined:
+                unknown.append(f"{panel['title']}: {name}")
+if unknown:
+    sys.exit("deploy: the dashboard queries metrics no service defines: " + "; ".join(unknown))
+print(f"deploy: the Grafana dashboard's {len(dashboard['panels'])} panels query only metrics the services define")
+PY
