@@ -3,14 +3,15 @@
 # pkg-config, bubblewrap (the sandbox of cli_loop commands), the programs the deliverables are built with (weasyprint,
 # ffmpeg, espeak-ng, DejaVu fonts); with --tests also what the tests use (an SMTP sink, the validators epubcheck,
 # linkchecker and html5lib, the openai and anthropic Python clients, schemathesis, and Chromium with Selenium and axe
-# for the portal's browser test, debootstrap for the container runtime check). Checks that a Swift 6 toolchain is on the PATH.
+# for the portal's browser test, debootstrap for the container runtime check, PostgreSQL for the shared account
+# store and nginx for two Gateway replicas behind one port). Checks that a Swift 6 toolchain is on the PATH.
 # Safe to run again; it installs nothing that is present.
 set -euo pipefail
 
 packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl bubblewrap
     weasyprint ffmpeg espeak-ng fonts-dejavu-core)
 if [ "${1:-}" = "--tests" ]; then
-    packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib chromium chromium-driver debootstrap)
+    packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib chromium chromium-driver debootstrap postgresql nginx)
 fi
 missing=()
 for package in "${packages[@]}"; do

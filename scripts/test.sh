@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, starts the local RabbitMQ and runs the whole test suite against it.
+# Installs what is missing, starts the local RabbitMQ (and a PostgreSQL server) and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh --tests
 scripts/broker.sh start
+# The Gateway's shared account store is tested against a real PostgreSQL server of the tests' own.
+scripts/postgres.sh start
+export AIWF_TEST_POSTGRES_URL=${AIWF_TEST_POSTGRES_URL:-$(scripts/postgres.sh url)}
 if [ $# -gt 0 ]; then
     swift test "$@"
 else

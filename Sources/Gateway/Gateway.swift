@@ -1,6 +1,7 @@
 import ArgumentParser
 import Contracts
 import Foundation
+import PostgresNIO
 import ServiceKit
 import ServiceLifecycle
 
@@ -27,11 +28,29 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("docs-dir"), help: "The folder of Markdown pages served at /docs (or AIWF_DOCS_DIR; default docs).")
     var docsDirectory: String?
 
+    @Option(
+        name: .customLong("database-url"),
+        help:
+            "A PostgreSQL database for users, keys and sessions, shared by several Gateway replicas: postgres://user:password@host/db (or AIWF_GATEWAY_DATABASE_URL; default: SQLite in the data folder)."
+    )
+    var databaseURL: String?
+
     func run() async throws {
         let host = ServiceHost(configuration: try options.resolve(service: "Gateway", defaultPort: 8080))
         let environment = ProcessInfo.processInfo.environment
-        let database = try host.openDatabase(migrations: SQLiteAccountStore.migrate)
-        let accounts = Accounts(store: SQLiteAccountStore(database: database))
+        let store: any AccountStore
+        var postgres: Task<Void, Never>?
+        if let url = ServiceOptions.pick(databaseURL, "AIWF_GATEWAY_DATABASE_URL", in: environment) {
+            let client = PostgresClient(configuration: try PostgresAccountStore.configuration(url: url), backgroundLogger: host.logger)
+            postgres = Task { await client.run() }
+            let shared = PostgresAccountStore(client: client, logger: host.logger)
+            try await shared.migrate()
+            store = shared
+        } else {
+            store = SQLiteAccountStore(database: try host.openDatabase(migrations: SQLiteAccountStore.migrate))
+        }
+        defer { postgres?.cancel() }
+        let accounts = Accounts(store: store)
         let email = ServiceOptions.pick(adminEmail, "AIWF_ADMIN_EMAIL", in: environment)
         if let password = try await accounts.ensureFirstAdmin(
             email: email, password: environment["AIWF_ADMIN_PASSWORD"], logger: host.logger)

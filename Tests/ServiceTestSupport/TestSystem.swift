@@ -21,15 +21,19 @@ public final class TestSystem: @unchecked Sendable {
         url = try await BrokerControl.makeVirtualHost(virtualHost)
     }
 
-    /// Starts `name` and waits until it is ready; false (with its log) when it is not.
+    /// Starts `name` and waits until it is ready; false (with its log) when it is not. A second replica of a
+    /// service needs an `instance` name of its own (its key in ``services`` and ``ports``, and its data folder).
     @discardableResult
-    public func start(_ name: String, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> (Bool, String) {
+    public func start(
+        _ name: String, _ extra: [String] = [], environment: [String: String] = [:], instance: String? = nil
+    ) async throws -> (Bool, String) {
+        let key = instance ?? name
         let port = ServiceProcess.freePort()
         let service = try ServiceProcess(
-            name, arguments: ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path] + extra,
+            name, arguments: ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(key).path] + extra,
             environment: ["AIWF_AMQP_URL": url].merging(environment) { $1 }, folder: folder)
-        services[name] = service
-        ports[name] = port
+        services[key] = service
+        ports[key] = port
         let ready = await service.waitUntilReady(port: port)
         return (ready, ready ? "" : "\(name) not ready: \(service.logText.suffix(800))")
     }
