@@ -184,7 +184,6 @@ let package = Package(
             dependencies: [
                 "WorkflowKit",
                 "OfflineDrafts",
-                "AMQPClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -267,6 +266,8 @@ let package = Package(
                 "Deliverables", "OfflineDrafts", "WorkflowKit", "Contracts", "ServiceTestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
+            // The Python checkers are run from the repository by path, not from the test bundle.
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -276,13 +277,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TemplateServiceTests",
-            dependencies: ["TemplateService", "Contracts", "WorkflowKit", "ServiceTestSupport", "AMQPClient"] + runtime,
+            dependencies: ["TemplateService", "Contracts", "WorkflowKit", "ServiceTestSupport"] + runtime,
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProviderGatewayTests",
             dependencies: [
-                "ProviderGateway", "OfflineDrafts", "AMQPClient", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
+                "ProviderGateway", "OfflineDrafts", "Contracts", "WorkflowKit", "FakeProvider", "ServiceTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ] + runtime,
@@ -291,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "ApprovalServiceTests",
             dependencies: [
-                "ApprovalService", "AMQPClient", "Contracts", "ServiceTestSupport", "SignedHTTP",
+                "ApprovalService", "Contracts", "ServiceTestSupport", "SignedHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -315,6 +316,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ] + runtime,
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -332,7 +334,6 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: [
-                "AMQPClient",
                 "Contracts",
                 "ServiceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
