@@ -145,7 +145,7 @@ struct BusTemplateSource: TemplateSource {
         } catch let error as RequestTimeoutError {
             throw StageError.unavailable("TemplateService did not answer in time (\(error)); try again shortly")
         }
-        let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(document.definition))
+        let definition = try WorkflowDefinition(json: document.definition)
         return (definition, document.summary.version)
     }
 }

@@ -1,4 +1,5 @@
 import Contracts
+import Foundation
 
 /// A workflow template: an ordered list of stages a project runs through (DESIGN.md §2).
 public struct WorkflowDefinition: Codable, Sendable, Equatable {
@@ -129,4 +130,11 @@ public struct CLIDefinition: Codable, Sendable, Equatable {
 
 extension StageDefinition {
     public var needsApproval: Bool { requiresApproval ?? false }
+}
+
+extension WorkflowDefinition {
+    /// A definition sent as JSON: a `TemplateDocument`'s `definition`, or a loaded YAML document.
+    public init(json: JSONValue) throws {
+        self = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(json))
+    }
 }

@@ -54,7 +54,7 @@ public enum WorkflowLoader {
         }
         let definition: WorkflowDefinition
         do {
-            definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(resolved))
+            definition = try WorkflowDefinition(json: resolved)
         } catch let error as DecodingError {
             throw WorkflowError(file: file, issues: [WorkflowIssue(error)], lines: lines)
         } catch {

@@ -205,7 +205,7 @@ struct AdminPages {
     private func template(_ context: APIContext, preview: Bool = false, uploaded: Bool = false) async throws -> Response {
         let admin = try context.admin()
         let document = try await backend.ask(GetTemplate(code: try context.parameters.require("code")), as: admin)
-        let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(document.definition))
+        let definition = try WorkflowDefinition(json: document.definition)
         let stages = definition.orderedStages.map { stage in
             TemplateView.Stage(
                 sequence: stage.sequence, code: stage.code, name: stage.name, mode: stage.executionMode.rawValue,

@@ -96,7 +96,7 @@ struct ProjectPages {
         let detail = try await backend.ask(GetProject(projectID: try context.parameters.require("id")), as: caller)
         let project = detail.project
         let document = try await backend.ask(GetTemplate(code: project.template, version: project.templateVersion), as: caller)
-        let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(document.definition))
+        let definition = try WorkflowDefinition(json: document.definition)
         let pending = (try? await backend.ask(ListPendingApprovals(projectID: project.id), as: caller)) ?? []
         let usage = ProjectRoutes.usage(of: detail)
         let view = Page(

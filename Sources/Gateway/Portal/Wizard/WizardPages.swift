@@ -97,7 +97,7 @@ struct WizardPages {
     private func load(_ context: APIContext, version: Int? = nil) async throws -> Template {
         let code = try context.parameters.require("code")
         let document = try await backend.ask(GetTemplate(code: code, version: version), as: try context.caller())
-        let definition = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(document.definition))
+        let definition = try WorkflowDefinition(json: document.definition)
         return Template(
             summary: document.summary, definition: definition, fields: ParameterField.fields(of: definition, source: document.yaml))
     }
