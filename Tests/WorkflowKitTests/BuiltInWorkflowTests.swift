@@ -115,6 +115,14 @@ let workflowsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         ),
         ("execution_mode: ai\n", "execution_mode: ai\n    foreach: params.topic\n", "must be a list", "stages[0].foreach"),
         ("    execution_mode: manual\n", "    execution_mode: system\n    action: rm.rf\n", "unknown action 'rm.rf'", "stages[1].action"),
+        (
+            "    execution_mode: manual\n", "    execution_mode: magic\n",
+            "must be one of ai, manual, system, cli_loop; got 'magic'", "stages[1].execution_mode"
+        ),
+        (
+            "approval_type: content", "approval_type: contents", "must be one of design, content, final; got 'contents'",
+            "stages[1].approval_type"
+        ),
     ])
     func isRefusedWithAMessageThatNamesTheProblem(find: String, replace: String, message: String, path: String) throws {
         let broken = Self.valid.replacingOccurrences(of: find, with: replace)

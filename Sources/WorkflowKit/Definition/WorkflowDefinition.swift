@@ -36,7 +36,7 @@ public struct WorkflowDefinition: Codable, Sendable, Equatable {
 /// One step of a workflow.
 public struct StageDefinition: Codable, Sendable, Equatable {
     /// How the stage does its work.
-    public enum ExecutionMode: String, Codable, Sendable {
+    public enum ExecutionMode: String, Codable, Sendable, CaseIterable {
         /// Generates content with a model, one task or one per `foreach` item.
         case ai
         /// Waits for a person to advance it.
@@ -48,7 +48,7 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     }
 
     /// What an approval at the end of the stage covers.
-    public enum ApprovalType: String, Codable, Sendable {
+    public enum ApprovalType: String, Codable, Sendable, CaseIterable {
         case design, content, final
     }
 
