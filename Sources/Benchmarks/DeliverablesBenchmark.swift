@@ -24,7 +24,7 @@ struct DeliverablesBenchmark: AsyncParsableCommand {
 
     func outputs(_ code: String, _ params: [String: JSONValue]) throws -> [String: JSONValue] {
         let definition = try WorkflowLoader.load(directory: URL(fileURLWithPath: workflows).appendingPathComponent(code)).definition
-        return try OfflineRun.outputs(of: definition, params: (definition.defaultParams ?? [:]).merging(params) { $1 })
+        return try OfflineRun.outputs(of: definition, params: definition.parameters(params))
     }
 
     func folder(_ name: String) throws -> URL {

@@ -82,10 +82,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
-    /// Compact JSON text with sorted keys.
-    public func jsonString() -> String {
+    /// JSON text with sorted keys: compact, or `pretty` (indented, a line per member) for people to read and compare.
+    public func jsonString(pretty: Bool = false) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
     }
 

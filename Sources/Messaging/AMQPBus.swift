@@ -85,11 +85,10 @@ public final class AMQPBus: MessageBus {
         var moved = 0
         do {
             for try await delivery in subscription.deliveries {
-                var message = OutgoingMessage(
+                let message = OutgoingMessage(
                     exchange: Exchange.default, routingKey: destination, body: delivery.body,
-                    messageID: delivery.messageID ?? UUID().uuidString, replyTo: delivery.replyTo,
+                    messageID: delivery.messageID ?? UUID().uuidString, mandatory: true, replyTo: delivery.replyTo,
                     correlationID: delivery.correlationID, type: delivery.type)
-                message.mandatory = true
                 try await publisher.publish(message)  // confirmed by the broker before the original goes
                 consumer.ack(delivery)
                 moved += 1

@@ -8,7 +8,7 @@ import WorkflowKit
 public enum OfflineRun {
     /// Every `ai` stage's output (a list for a fan-out), from `params` merged over the workflow's defaults.
     public static func outputs(of definition: WorkflowDefinition, params: [String: JSONValue]) throws -> [String: JSONValue] {
-        let params = (definition.defaultParams ?? [:]).merging(params) { $1 }
+        let params = definition.parameters(params)
         var outputs: [String: JSONValue] = [:]
         for stage in definition.stages where stage.executionMode == .ai {
             guard let prompt = stage.prompt, let schema = stage.outputSchema else { continue }

@@ -59,7 +59,7 @@ struct TemplateHandlers: Sendable {
         guard let prompt = stage.prompt else {
             throw TemplateServiceError.invalid("stage '\(request.stage)' is \(stage.executionMode.rawValue) and has no prompt")
         }
-        let params = (definition.defaultParams ?? [:]).merging(request.params) { $1 }
+        let params = definition.parameters(request.params)
         let violations = try JSONSchema(definition.paramsSchema).validate(.object(params))
         guard violations.isEmpty else {
             throw TemplateServiceError.invalid(

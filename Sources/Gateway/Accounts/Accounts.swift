@@ -129,8 +129,17 @@ struct Accounts: Sendable {
         try await store.deleteSession(hash: Self.hash(token))
     }
 
-    static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    /// A person's keys, with the usage counted so far (not yet written by the periodic flush) included.
+    func keys(of userID: String) async throws -> [APIKey] {
+        await usage.flush(to: store)
+        return try await store.keys(of: userID)
+    }
+
+    static func hash(_ secret: String) -> String { hash(Data(secret.utf8)) }
+
+    /// SHA-256 in lower-case hex.
+    static func hash(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     static func randomToken() -> String {

@@ -28,13 +28,14 @@ struct PostgresAccountStore: AccountStore {
     func migrate() async throws {
         try await client.withConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(7331001)", logger: logger)
+            var failure: (any Error)?
             do {
                 for statement in Self.schema { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(7331001)", logger: logger)
-                throw error
+                failure = error
             }
             try await connection.query("SELECT pg_advisory_unlock(7331001)", logger: logger)
+            if let failure { throw failure }
         }
     }
 

@@ -30,12 +30,9 @@ struct AdminRoutes {
             JSONResponse(try await backend.ask(GetProviderStatus(), as: try context.admin()))
         }
         group.get("admin/dead-letters") { _, context in
-            let admin = try context.admin()
-            var counts: [String: Int] = [:]
-            for queue in try await Self.deadLetterQueues(backend: backend, as: admin) {
-                if let count = try? await backend.bus.messageCount(queue: queue) { counts[queue] = count }
-            }
-            return JSONResponse(DeadLetters(queues: counts, total: counts.values.reduce(0, +)))
+            let counts = try await Self.deadLetterCounts(backend: backend, as: try context.admin())
+            let queues = Dictionary(counts.map { ($0.queue, $0.count) }, uniquingKeysWith: { first, _ in first })
+            return JSONResponse(DeadLetters(queues: queues, total: counts.reduce(0) { $0 + $1.count }))
         }
         group.post("admin/dead-letters/:queue/replay") { request, context in
             let admin = try context.admin()
@@ -58,6 +55,15 @@ struct AdminRoutes {
     static func deadLetterQueues(backend: Backend, as admin: Identity) async throws -> [String] {
         let providers = (try? await backend.ask(GetPriceList(), as: admin))?.providers.map(\.name) ?? []
         return (serviceQueues + providers.map { "provider.lane.\($0)" }).map { $0 + ".dead" }
+    }
+
+    /// The messages waiting in each dead-letter queue the broker has, in the order of ``deadLetterQueues``.
+    static func deadLetterCounts(backend: Backend, as admin: Identity) async throws -> [(queue: String, count: Int)] {
+        var counts: [(queue: String, count: Int)] = []
+        for queue in try await deadLetterQueues(backend: backend, as: admin) {
+            if let count = try? await backend.bus.messageCount(queue: queue) { counts.append((queue, count)) }
+        }
+        return counts
     }
 
     /// Moves up to `limit` messages of the dead-letter queue `queue` back into the queue they died in.

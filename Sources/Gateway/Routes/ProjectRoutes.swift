@@ -1,5 +1,4 @@
 import Contracts
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -109,7 +108,7 @@ struct ProjectRoutes {
             start: body.start ?? false, ownerEmail: caller.email)
         let key = request.headers[.idempotencyKey]
         if let key, !(1...200).contains(key.count) { throw APIError.badRequest("Idempotency-Key: 1 to 200 characters") }
-        let bodyHash = SHA256.hash(data: Data(buffer: buffer)).map { String(format: "%02x", $0) }.joined()
+        let bodyHash = Accounts.hash(Data(buffer: buffer))
         let made = try await Self.create(make, once: key.map { ($0, bodyHash) }, as: caller, backend: backend, accounts: accounts)
         let headers: HTTPFields = made.replayed ? [.idempotentReplayed: "true"] : [:]
         return try JSONResponse(made.project, status: made.replayed ? .ok : .created, headers: headers)

@@ -144,7 +144,8 @@ struct SurveyResultRoutes {
         }
     }
 
-    private func results(_ context: APIContext) async throws -> (SurveyDefinition, [SurveyResponse]) {
+    /// The survey of project `:id` and its responses, for its owner.
+    func results(_ context: APIContext) async throws -> (SurveyDefinition, [SurveyResponse]) {
         let results = try await backend.ask(GetSurveyResults(projectID: try context.parameters.require("id")), as: try context.caller())
         let definition = try results.definition.decode(SurveyDefinition.self, as: "the survey")
         return (definition, results.responses)

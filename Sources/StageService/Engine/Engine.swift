@@ -46,7 +46,7 @@ struct Engine: Sendable {
             throw StageError.invalid("budget: give a positive number of US dollars, or leave it out")
         }
         let (definition, version) = try await templates.template(request.template, version: request.version)
-        let params = (definition.defaultParams ?? [:]).merging(request.params) { $1 }
+        let params = definition.parameters(request.params)
         let violations = try JSONSchema(definition.paramsSchema).validate(.object(params))
         guard violations.isEmpty else {
             throw StageError.invalid(

@@ -227,7 +227,7 @@ extension ProjectWork {
         try run.update(db)
         var assignees = [Assignee(kind: .user, value: project.ownerID)]
         if let email = project.ownerEmail { assignees.append(Assignee(kind: .email, value: email)) }
-        let type = stage.approvalType.flatMap { ApprovalType(rawValue: $0.rawValue) } ?? .content
+        let type = ApprovalType(rawValue: stage.effectiveApprovalType.rawValue) ?? .content
         try send(
             RequestApproval(
                 projectID: project.id, stageRunID: run.id, stage: stage.code, approvalType: type, contentHash: contentHash,

@@ -52,8 +52,7 @@ extension ProjectWork {
         }
         var maxTokens: Int?
         if let budget = project.budget {
-            let provider = stage.provider ?? definition.defaultProvider
-            let model = stage.model ?? definition.defaultModel
+            let (provider, model) = definition.generator(of: stage)
             guard let prices else { return }  // asked for in the background; the task waits for the next pass
             guard let price = prices.price(provider: provider, model: model) else {
                 return try pauseForBudget(
@@ -123,9 +122,10 @@ extension ProjectWork {
     }
 
     private func request(for task: TaskRecord, stage: StageDefinition) -> GenerateContent {
-        GenerateContent(
-            requestID: task.requestID ?? task.id, provider: stage.provider ?? definition.defaultProvider,
-            model: stage.model ?? definition.defaultModel, system: task.system, user: task.prompt ?? "", responseSchema: stage.outputSchema,
+        let (provider, model) = definition.generator(of: stage)
+        return GenerateContent(
+            requestID: task.requestID ?? task.id, provider: provider, model: model, system: task.system, user: task.prompt ?? "",
+            responseSchema: stage.outputSchema,
             streamTo: settings.streamTo)
     }
 

@@ -137,4 +137,41 @@ extension WorkflowDefinition {
     public init(json: JSONValue) throws {
         self = try JSONDecoder().decode(WorkflowDefinition.self, from: JSONEncoder().encode(json))
     }
+
+    /// The provider and model `stage` generates with: its own, else the workflow's defaults (nil: the provider
+    /// gateway's default).
+    public func generator(of stage: StageDefinition) -> (provider: String?, model: String?) {
+        (stage.provider ?? defaultProvider, stage.model ?? defaultModel)
+    }
+
+    /// The parameters a project runs with: `given` over the workflow's `default_params`.
+    public func parameters(_ given: [String: JSONValue]) -> [String: JSONValue] {
+        (defaultParams ?? [:]).merging(given) { $1 }
+    }
+}
+
+extension StageDefinition {
+    /// What the stage's approval covers when the workflow does not say: its content.
+    public var effectiveApprovalType: ApprovalType { approvalType ?? .content }
+}
+
+/// Decodes an enum a workflow names by text; anything else is refused with the texts it may be.
+private func decodeChoice<Choice: RawRepresentable & CaseIterable>(from decoder: any Decoder) throws -> Choice
+where Choice.RawValue == String {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    guard let choice = Choice(rawValue: text) else {
+        throw DecodingError.dataCorruptedError(
+            in: container,
+            debugDescription: "must be one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")); got '\(text)'")
+    }
+    return choice
+}
+
+extension StageDefinition.ExecutionMode {
+    public init(from decoder: any Decoder) throws { self = try decodeChoice(from: decoder) }
+}
+
+extension StageDefinition.ApprovalType {
+    public init(from decoder: any Decoder) throws { self = try decodeChoice(from: decoder) }
 }

@@ -178,23 +178,10 @@ public struct WorkflowIssue: Error, Sendable, Equatable, Codable, CustomStringCo
         case .valueNotFound(let type, let context):
             self.init(path: render(context.codingPath), message: "expected \(Self.name(of: type)), found nothing")
         case .dataCorrupted(let context):
-            self.init(path: render(context.codingPath), message: Self.choices(context.debugDescription) ?? context.debugDescription)
+            self.init(path: render(context.codingPath), message: context.debugDescription)
         @unknown default:
             self.init(path: "", message: "\(error)")
         }
-    }
-
-    /// "Cannot initialize ExecutionMode from invalid String value magic" as what a person can fix.
-    private static func choices(_ description: String) -> String? {
-        let allowed: [String: [String]] = [
-            "ExecutionMode": StageDefinition.ExecutionMode.allCases.map(\.rawValue),
-            "ApprovalType": StageDefinition.ApprovalType.allCases.map(\.rawValue),
-        ]
-        let prefix = "Cannot initialize "
-        guard description.hasPrefix(prefix), let from = description.range(of: " from invalid String value ") else { return nil }
-        let type = String(description[description.index(description.startIndex, offsetBy: prefix.count)..<from.lowerBound])
-        guard let values = allowed[type] else { return nil }
-        return "must be one of \(values.joined(separator: ", ")); got '\(description[from.upperBound...])'"
     }
 
     private static func name(of type: Any.Type) -> String {

@@ -77,8 +77,7 @@ struct AccountPages {
 
     private func keys(_ context: APIContext, made: String? = nil, nameError: String? = nil) async throws -> Response {
         let caller = try context.caller()
-        await accounts.usage.flush(to: accounts.store)
-        let keys = try await accounts.store.keys(of: caller.userID).map { key in
+        let keys = try await accounts.keys(of: caller.userID).map { key in
             KeysView.Key(
                 id: key.id, name: key.name, prefix: key.prefix, created: Dates.short(key.createdAt),
                 lastUsed: key.lastUsedAt.map(Dates.short),

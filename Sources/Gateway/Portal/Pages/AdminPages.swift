@@ -10,6 +10,7 @@ import WorkflowKit
 struct AdminPages {
     let views: PortalViews
     let backend: Backend
+    let templates: TemplateVersions
 
     struct Overview {
         struct Provider {
@@ -106,7 +107,7 @@ struct AdminPages {
                 context.form["queue"] ?? "", limit: AdminRoutes.replayLimit, backend: backend, as: try context.admin())
             return PortalViews.redirect("/portal/admin?replayed=\(replayed.moved)")
         }
-        portal.get("admin/templates") { _, context in try await templates(context) }
+        portal.get("admin/templates") { _, context in try await templatesPage(context) }
         portal.post("admin/templates") { _, context in try await upload(context) }
         portal.get("admin/templates/:code") { request, context in
             try await template(context, uploaded: request.uri.queryParameters["uploaded"] != nil)
@@ -138,11 +139,8 @@ struct AdminPages {
                 day: $0.day, provider: $0.provider, model: $0.model, tasks: $0.tasks, tokensIn: $0.tokensIn, tokensOut: $0.tokensOut,
                 cost: Money.format($0.cost))
         }
-        var deadLetters: [Overview.DeadLetters] = []
-        for queue in try await AdminRoutes.deadLetterQueues(backend: backend, as: admin) {
-            guard let count = try? await backend.bus.messageCount(queue: queue) else { continue }
-            deadLetters.append(
-                Overview.DeadLetters(queue: queue, source: String(queue.dropLast(".dead".count)), count: count, any: count > 0))
+        let deadLetters = try await AdminRoutes.deadLetterCounts(backend: backend, as: admin).map {
+            Overview.DeadLetters(queue: $0.queue, source: String($0.queue.dropLast(".dead".count)), count: $0.count, any: $0.count > 0)
         }
         let view = Overview(
             chrome: Chrome(title: "Operations", context: context, path: "/portal/admin"), providers: providers,
@@ -164,7 +162,7 @@ struct AdminPages {
 
     // MARK: Templates
 
-    private func templates(
+    private func templatesPage(
         _ context: APIContext, yaml: String = "", issues: [TemplateIssue] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let admin = try context.admin()
@@ -190,13 +188,13 @@ struct AdminPages {
         let admin = try context.admin()
         let yaml = (context.form["yaml"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
         guard !yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            return try await templates(
+            return try await templatesPage(
                 context, yaml: yaml, issues: [TemplateIssue(path: "", line: nil, message: "paste the template's YAML first")],
                 status: .unprocessableContent)
         }
         let validation = try await backend.ask(ValidateTemplate(yaml: yaml), as: admin)
         guard validation.valid else {
-            return try await templates(context, yaml: yaml, issues: validation.issues, status: .unprocessableContent)
+            return try await templatesPage(context, yaml: yaml, issues: validation.issues, status: .unprocessableContent)
         }
         let stored = try await backend.ask(UpsertTemplate(yaml: yaml), as: admin)
         return PortalViews.redirect("/portal/admin/templates/\(stored.code)?uploaded")
@@ -204,25 +202,22 @@ struct AdminPages {
 
     private func template(_ context: APIContext, preview: Bool = false, uploaded: Bool = false) async throws -> Response {
         let admin = try context.admin()
-        let document = try await backend.ask(GetTemplate(code: try context.parameters.require("code")), as: admin)
-        let definition = try WorkflowDefinition(json: document.definition)
+        let read = try await templates.template(try context.parameters.require("code"), version: nil, as: admin)
+        let (document, definition) = (read.document, read.definition)
+        let previewStage = preview ? context.form["stage"] : nil
         let stages = definition.orderedStages.map { stage in
             TemplateView.Stage(
                 sequence: stage.sequence, code: stage.code, name: stage.name, mode: stage.executionMode.rawValue,
-                approval: stage.needsApproval ? (stage.approvalType?.rawValue ?? "content") : nil, hasPrompt: stage.prompt != nil)
+                approval: stage.needsApproval ? stage.effectiveApprovalType.rawValue : nil, hasPrompt: stage.prompt != nil,
+                selected: stage.code == previewStage)
         }
         var view = TemplateView(
             chrome: Chrome(title: document.summary.name, context: context, path: "/portal/admin/templates"), name: document.summary.name,
             code: document.summary.code, version: document.summary.version, description: document.summary.description, stages: stages,
             promptStages: stages.filter(\.hasPrompt), yaml: document.yaml,
-            sampleParams: Self.pretty(.object(definition.defaultParams ?? [:])), uploaded: uploaded)
+            sampleParams: JSONValue.object(definition.defaultParams ?? [:]).jsonString(pretty: true), uploaded: uploaded)
         if preview {
-            view.previewStage = context.form["stage"]
-            view.promptStages = view.promptStages.map { stage in
-                var stage = stage
-                stage.selected = stage.code == view.previewStage
-                return stage
-            }
+            view.previewStage = previewStage
             view.sampleParams = context.form["params"] ?? view.sampleParams
             do {
                 guard case .object(let params) = try JSONValue.parse(Data(view.sampleParams.utf8)) else {
@@ -241,11 +236,5 @@ struct AdminPages {
             }
         }
         return views.page("template", view, status: view.previewProblem == nil ? .ok : .unprocessableContent)
-    }
-
-    static func pretty(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

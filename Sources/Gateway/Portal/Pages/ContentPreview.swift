@@ -8,7 +8,7 @@ import WorkflowKit
 /// from escaped text and the sanitiser's output, so a model's answer cannot put a script or a form on the page.
 enum ContentPreview {
     static func html(_ content: String) -> String {
-        if let data = content.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data) {
+        if let value = try? JSONValue.parse(Data(content.utf8)) {
             switch value {
             case .object, .array: return render(value, depth: 0)
             default: break

@@ -65,12 +65,7 @@ enum LineDiff {
     }
 
     private static func comparable(_ text: String) -> [String] {
-        var shown = text
-        if let data = text.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data) {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            if let pretty = try? encoder.encode(value) { shown = String(decoding: pretty, as: UTF8.self) }
-        }
+        let shown = (try? JSONValue.parse(Data(text.utf8)))?.jsonString(pretty: true) ?? text
         return shown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 }

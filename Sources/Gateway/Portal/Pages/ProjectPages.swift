@@ -12,6 +12,7 @@ struct ProjectPages {
     let views: PortalViews
     let backend: Backend
     let live: LiveEvents
+    let templates: TemplateVersions
 
     /// The commands a person can give from the page.
     static let actions: [ProjectAction] = [.start, .pause, .resume, .retry, .advance]
@@ -82,7 +83,7 @@ struct ProjectPages {
             portal.post("projects/:id/\(action.rawValue)") { _, context in
                 let id = try context.parameters.require("id")
                 // Resuming a project its budget paused takes a larger one.
-                let budget = context.form.text("budget").flatMap { Double($0.replacingOccurrences(of: ",", with: ".")) }
+                let budget = context.form.text("budget").flatMap(Money.dollars)
                 _ = try await backend.ask(ChangeProject(projectID: id, action: action, budget: budget), as: try context.caller())
                 return PortalViews.redirect("/portal/projects/\(id)")
             }
@@ -95,8 +96,7 @@ struct ProjectPages {
         let caller = try context.caller()
         let detail = try await backend.ask(GetProject(projectID: try context.parameters.require("id")), as: caller)
         let project = detail.project
-        let document = try await backend.ask(GetTemplate(code: project.template, version: project.templateVersion), as: caller)
-        let definition = try WorkflowDefinition(json: document.definition)
+        let definition = try await templates.template(project.template, version: project.templateVersion, as: caller).definition
         let pending = (try? await backend.ask(ListPendingApprovals(projectID: project.id), as: caller)) ?? []
         let usage = ProjectRoutes.usage(of: detail)
         let view = Page(
@@ -178,8 +178,7 @@ struct ProjectPages {
     /// The addresses the project's actions published (a website, a survey form).
     static func published(_ detail: ProjectDetail) -> [Page.Link] {
         detail.tasks.compactMap { task in
-            guard let data = task.content?.data(using: .utf8),
-                case .object(let output)? = try? JSONDecoder().decode(JSONValue.self, from: data),
+            guard let content = task.content, case .object(let output)? = try? JSONValue.parse(Data(content.utf8)),
                 let url = output["url"]?.stringValue, url.hasPrefix("http://") || url.hasPrefix("https://")
             else { return nil }
             let survey = output["survey"] != nil

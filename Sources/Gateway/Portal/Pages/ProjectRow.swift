@@ -62,6 +62,12 @@ enum Money {
         if dollars < 0.01 { return "under $0.01" }
         return String(format: "$%.2f", dollars)
     }
+
+    /// An amount of US dollars as a person types it (`5`, `2.50`, `2,50`): positive, or nil.
+    static func dollars(_ text: String) -> Double? {
+        guard let dollars = Double(text.replacingOccurrences(of: ",", with: ".")), dollars.isFinite, dollars > 0 else { return nil }
+        return dollars
+    }
 }
 
 enum Dates {

@@ -39,8 +39,8 @@ struct SurveyPages {
         let caller = try context.caller()
         let id = try context.parameters.require("id")
         let project = try await backend.ask(GetProject(projectID: id), as: caller).project
-        let results = try await backend.ask(GetSurveyResults(projectID: id), as: caller)
-        let summary = SurveySummary(try results.definition.decode(SurveyDefinition.self, as: "the survey"), responses: results.responses)
+        let (definition, responses) = try await SurveyResultRoutes(backend: backend).results(context)
+        let summary = SurveySummary(definition, responses: responses)
         let questions = summary.questions.map { item in
             let bars = (item.counts ?? []).map { Page.Question.Bar(answer: $0.answer, count: $0.count, of: max(item.answered, 1)) }
             return Page.Question(

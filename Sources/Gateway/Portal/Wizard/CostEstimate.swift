@@ -25,8 +25,7 @@ struct CostEstimate: Sendable {
         var unpriced: [String] = []
         var total = 0.0
         for stage in definition.orderedStages where stage.executionMode == .ai {
-            let provider = stage.provider ?? definition.defaultProvider
-            let model = stage.model ?? definition.defaultModel
+            let (provider, model) = definition.generator(of: stage)
             guard let price = prices.price(provider: provider, model: model) else {
                 unpriced.append(stage.name)
                 continue

@@ -40,17 +40,26 @@ struct FieldView: Sendable {
         let name = WizardAnswers.fieldName(field.name)
         self.init(
             name: name, label: field.title, hint: field.description, value: answers.texts[name] ?? "", error: answers.problems[name],
-            required: field.required)
-        min = field.minimum.map { ParameterField.text(of: .number($0)) }
-        max = field.maximum.map { ParameterField.text(of: .number($0)) }
+            required: field.required, kind: field.kind, minimum: field.minimum, maximum: field.maximum)
         minLength = field.minLength.map(String.init)
         maxLength = field.maxLength.map(String.init)
-        text = false
-        switch field.kind {
+    }
+
+    /// A control of `kind`; the project's own fields (name, budget), which no template schema describes, use it
+    /// directly.
+    init(
+        name: String, label: String, hint: String?, value: String, error: String?, required: Bool,
+        kind: ParameterField.Kind = .text(multiline: false), minimum: Double? = nil, maximum: Double? = nil
+    ) {
+        (self.name, self.label, self.hint, self.value, self.error, self.required) = (name, label, hint, value, error, required)
+        id = "f-" + name.replacingOccurrences(of: ".", with: "-")
+        min = minimum.map { ParameterField.text(of: .number($0)) }
+        max = maximum.map { ParameterField.text(of: .number($0)) }
+        switch kind {
         case .text(let multiline): (text, textarea) = (!multiline, multiline)
         case .integer(let isSlider):
             (slider, number, step, inputMode) = (isSlider, !isSlider, "1", "numeric")
-            if isSlider, value.isEmpty { value = min ?? "0" }
+            if isSlider, self.value.isEmpty { self.value = min ?? "0" }
         case .number: (number, step, inputMode) = (true, "any", "decimal")
         case .boolean: (checkbox, checked) = (true, !value.isEmpty)
         case .choice(let choices):
@@ -59,13 +68,6 @@ struct FieldView: Sendable {
                 Option(value: choice, label: Wording.words(choice), selected: choice == value, id: "\(id)-\(choice)")
             }
         }
-    }
-
-    /// The project's own fields (name, budget), which no template schema describes.
-    init(name: String, label: String, hint: String?, value: String, error: String?, required: Bool) {
-        (self.name, self.label, self.hint, self.value, self.error, self.required) = (name, label, hint, value, error, required)
-        id = "f-" + name.replacingOccurrences(of: ".", with: "-")
-        text = true
         let described = [hint == nil ? nil : "\(id)-hint", error == nil ? nil : "\(id)-error"].compactMap { $0 }
         describedBy = described.isEmpty ? nil : described.joined(separator: " ")
     }

@@ -35,7 +35,7 @@ struct WizardAnswers: Sendable {
             problems["name"] = "Use at most 200 characters."
         }
         if !budget.isEmpty {
-            if let dollars = Double(budget.replacingOccurrences(of: ",", with: ".")), dollars.isFinite, dollars > 0 {
+            if let dollars = Money.dollars(budget) {
                 budgetDollars = dollars
             } else {
                 problems["budget"] = "Enter an amount in US dollars, like 5, or leave it empty."
@@ -50,7 +50,7 @@ struct WizardAnswers: Sendable {
             case .failure(let problem): problems[key] = problem.message
             }
         }
-        let checked = (definition.defaultParams ?? [:]).merging(params) { $1 }
+        let checked = definition.parameters(params)
         for violation in (try? JSONSchema(definition.paramsSchema).validate(.object(checked))) ?? [] {
             let parameter = violation.pointer.split(separator: "/").first.map(String.init) ?? ""
             let key = fields.contains { $0.name == parameter } ? Self.fieldName(parameter) : "form"

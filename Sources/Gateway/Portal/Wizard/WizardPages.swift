@@ -1,5 +1,4 @@
 import Contracts
-import Crypto
 import Foundation
 import Hummingbird
 import Messaging
@@ -12,6 +11,7 @@ struct WizardPages {
     let views: PortalViews
     let backend: Backend
     let accounts: Accounts
+    let templates: TemplateVersions
 
     struct PickerView {
         struct Item {
@@ -95,11 +95,10 @@ struct WizardPages {
     }
 
     private func load(_ context: APIContext, version: Int? = nil) async throws -> Template {
-        let code = try context.parameters.require("code")
-        let document = try await backend.ask(GetTemplate(code: code, version: version), as: try context.caller())
-        let definition = try WorkflowDefinition(json: document.definition)
+        let read = try await templates.template(try context.parameters.require("code"), version: version, as: try context.caller())
         return Template(
-            summary: document.summary, definition: definition, fields: ParameterField.fields(of: definition, source: document.yaml))
+            summary: read.document.summary, definition: read.definition,
+            fields: ParameterField.fields(of: read.definition, source: read.document.yaml))
     }
 
     /// `action` says which button was pressed: `review` (the questions were answered), `edit` (back from the
@@ -119,8 +118,7 @@ struct WizardPages {
             budget: answers.budgetDollars, start: true, ownerEmail: caller.email)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // the same answers, the same hash
-        let asked = try encoder.encode(make)
-        let hash = SHA256.hash(data: asked).map { String(format: "%02x", $0) }.joined()
+        let hash = Accounts.hash(try encoder.encode(make))
         do {
             let made = try await ProjectRoutes.create(
                 make, once: ("portal:\(once)", hash), as: caller, backend: backend, accounts: accounts)
@@ -139,11 +137,10 @@ struct WizardPages {
         let project = FieldView(
             name: "name", label: "Name of the project", hint: "Only you see it, on your list of projects.", value: answers.name,
             error: answers.problems["name"], required: true)
-        var budget = FieldView(
+        let budget = FieldView(
             name: "budget", label: "Spending limit in US dollars (optional)",
             hint: "The project pauses before a step would cost more. Leave empty for no limit.", value: answers.budget,
-            error: answers.problems["budget"], required: false)
-        (budget.text, budget.number, budget.step, budget.inputMode, budget.min) = (false, true, "any", "decimal", "0.01")
+            error: answers.problems["budget"], required: false, kind: .number, minimum: 0.01)
         let fields = template.fields.map { FieldView($0, answers: answers) }
         let needed = fields.filter(\.required)
         let optional = fields.filter { !$0.required }
@@ -168,9 +165,10 @@ struct WizardPages {
 
     private func review(_ template: Template, _ answers: WizardAnswers, once: String, context: APIContext) async throws -> Response {
         let caller = try context.caller()
+        let params = template.definition.parameters(answers.params)
         var rows = [ReviewView.Row(label: "Name of the project", value: answers.name)]
         for field in template.fields {
-            let value = answers.params[field.name] ?? template.definition.defaultParams?[field.name]
+            let value = params[field.name]
             let shown: String =
                 switch (field.kind, value) {
                 case (.boolean, .bool(let flag)?): flag ? "Yes" : "No"
@@ -185,7 +183,6 @@ struct WizardPages {
             .init(name: "name", value: answers.name), .init(name: "budget", value: answers.budget), .init(name: "once", value: once),
             .init(name: "version", value: String(template.summary.version)),
         ]
-        let params = (template.definition.defaultParams ?? [:]).merging(answers.params) { $1 }
         let prices = try? await backend.ask(GetPriceList(), as: caller)
         let estimate = prices.map { CostEstimate(definition: template.definition, params: params, prices: $0) }
         let view = ReviewView(
