@@ -3,7 +3,8 @@
 #   scripts/broker.sh start   start the node unless it already runs, and wait until it accepts work
 #   scripts/broker.sh stop    stop the node
 # Settings: AIWF_DATA_DIR (default ./data), AIWF_BROKER_PORT (default 5672), AIWF_BROKER_NODE (default aiwf@localhost).
-# If something else already answers on the AMQP port (a system RabbitMQ, say), that broker is used as it is.
+# If something else already answers on the AMQP port (a system RabbitMQ, say), that broker is used, with the
+# consistent-hash exchange plugin (StageService's shards need it) enabled on it where rabbitmq-plugins can reach it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,8 @@ data=$(realpath -m "${AIWF_DATA_DIR:-$root/data}")
 port=${AIWF_BROKER_PORT:-5672}
 node=${AIWF_BROKER_NODE:-aiwf@localhost}
 base="$data/rabbitmq"
+# StageService's shards sit behind consistent-hash exchanges.
+plugins=rabbitmq_consistent_hash_exchange
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -30,11 +33,14 @@ case "${1:-start}" in
 start)
     if port_open; then
         echo "aiwf: a broker already listens on port $port; using it"
+        broker_env rabbitmq-plugins -n "$node" enable --online rabbitmq_consistent_hash_exchange >/dev/null 2>&1 ||
+            as_root rabbitmq-plugins enable --online rabbitmq_consistent_hash_exchange >/dev/null 2>&1 ||
+            echo "aiwf: could not enable rabbitmq_consistent_hash_exchange on that broker; enable it there" >&2
         exit 0
     fi
     # The node drops to the rabbitmq user, so its folders must belong to that user or it silently fails.
     as_root mkdir -p "$base/mnesia" "$base/log"
-    [ -f "$base/enabled_plugins" ] || echo "[]." | as_root tee "$base/enabled_plugins" >/dev/null
+    echo "[$plugins]." | as_root tee "$base/enabled_plugins" >/dev/null
     as_root chown -R rabbitmq:rabbitmq "$base"
     echo "aiwf: starting RabbitMQ node $node on port $port (data in $base)"
     broker_env rabbitmq-server -detached

@@ -4,4 +4,6 @@ public enum AMQPNames {
     public static let maximumLength = 255
     /// The pseudo-queue RabbitMQ routes direct replies through.
     public static let directReplyTo = "amq.rabbitmq.reply-to"
+    /// The message header a consistent-hash exchange of this project hashes (``OutgoingMessage/shardKey``).
+    public static let shardHeader = "aiwf-shard"
 }

@@ -113,9 +113,9 @@ final class AMQPWire {
 
     func declare(_ exchange: ExchangeSpec, on channel: UInt16) throws(AMQPError) {
         withBytes([exchange.name, exchange.kind.rawValue]) { bytes in
-            _ = amqp_exchange_declare(
-                state, channel, bytes[0], bytes[1], 0, exchange.durable ? 1 : 0, 0, 0, amqp_table_t()
-            )
+            withTable(exchange.arguments) { arguments in
+                _ = amqp_exchange_declare(state, channel, bytes[0], bytes[1], 0, exchange.durable ? 1 : 0, 0, 0, arguments)
+            }
         }
         try check("declare exchange '\(exchange.name)'", channel: channel)
     }
@@ -137,6 +137,14 @@ final class AMQPWire {
             _ = amqp_queue_bind(state, channel, bytes[0], bytes[1], bytes[2], amqp_table_t())
         }
         try check("bind queue '\(binding.queue)' to '\(binding.exchange)' with '\(binding.routingKey)'", channel: channel)
+    }
+
+    func bind(_ binding: ExchangeBindingSpec, on channel: UInt16) throws(AMQPError) {
+        withBytes([binding.destination, binding.source, binding.routingKey]) { bytes in
+            _ = amqp_exchange_bind(state, channel, bytes[0], bytes[1], bytes[2], amqp_table_t())
+        }
+        try check(
+            "bind exchange '\(binding.destination)' to '\(binding.source)' with '\(binding.routingKey)'", channel: channel)
     }
 
     func unbind(_ binding: BindingSpec, on channel: UInt16) throws(AMQPError) {
@@ -225,6 +233,7 @@ final class AMQPWire {
         let fields: [(String, String?)] = [
             ("exchange", message.exchange), ("routing key", message.routingKey), ("message id", message.messageID),
             ("reply-to", message.replyTo), ("correlation id", message.correlationID), ("type", message.type),
+            ("shard key", message.shardKey),
         ]
         for case (let field, let value?) in fields where value.utf8.count > AMQPNames.maximumLength {
             return "the \(field) is \(value.utf8.count) bytes; AMQP allows at most \(AMQPNames.maximumLength)"
@@ -269,11 +278,18 @@ final class AMQPWire {
                 properties._flags |= UInt32(AMQP_BASIC_EXPIRATION_FLAG)
                 properties.expiration = bytes[7]
             }
-            return message.body.withUnsafeBytes { body in
-                amqp_basic_publish(
-                    state, channel, bytes[0], bytes[1], message.mandatory ? 1 : 0, 0, &properties,
-                    amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
-                )
+            let headers = message.shardKey.map { [(AMQPNames.shardHeader, TableValue.string($0))] } ?? []
+            return withTable(headers) { table in
+                if !headers.isEmpty {
+                    properties._flags |= UInt32(AMQP_BASIC_HEADERS_FLAG)
+                    properties.headers = table
+                }
+                return message.body.withUnsafeBytes { body in
+                    amqp_basic_publish(
+                        state, channel, bytes[0], bytes[1], message.mandatory ? 1 : 0, 0, &properties,
+                        amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+                    )
+                }
             }
         }
         record(status, "publish")

@@ -191,6 +191,7 @@ final class ConnectionDriver {
             knownExchanges.insert(exchange.name)
         }
         for queue in topology.queues { try wire.declare(queue, on: Self.adminChannel) }
+        for binding in topology.exchangeBindings { try wire.bind(binding, on: Self.adminChannel) }
         for binding in topology.bindings { try wire.bind(binding, on: Self.adminChannel) }
         for binding in topology.unbindings { try wire.unbind(binding, on: Self.adminChannel) }
     }

@@ -19,6 +19,9 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// Messages of one stream (one project, one approval) leave the outbox in the order they were committed; not
     /// sent to the broker. Messages made from an envelope take its correlation id.
     public var stream: String?
+    /// The key a consistent-hash exchange routes by (the `aiwf-shard` header): the project a message concerns, so
+    /// every message about one project reaches the same StageService shard.
+    public var shardKey: String?
 
     public init(
         exchange: String,
@@ -30,7 +33,8 @@ public struct OutgoingMessage: Sendable, Equatable {
         replyTo: String? = nil,
         correlationID: String? = nil,
         type: String? = nil,
-        expirationMilliseconds: Int? = nil
+        expirationMilliseconds: Int? = nil,
+        shardKey: String? = nil
     ) {
         self.exchange = exchange
         self.routingKey = routingKey
@@ -42,5 +46,6 @@ public struct OutgoingMessage: Sendable, Equatable {
         self.correlationID = correlationID
         self.type = type
         self.expirationMilliseconds = expirationMilliseconds
+        self.shardKey = shardKey
     }
 }

@@ -6,12 +6,18 @@ public struct Topology: Sendable, Equatable {
     /// Bindings an earlier version declared that must go (a route that moved to another queue); removing one that
     /// is not there is no error.
     public var unbindings: [BindingSpec]
+    /// Exchanges bound to exchanges: what the source routes with the key goes on through the destination.
+    public var exchangeBindings: [ExchangeBindingSpec]
 
-    public init(exchanges: [ExchangeSpec] = [], queues: [QueueSpec] = [], bindings: [BindingSpec] = [], unbindings: [BindingSpec] = []) {
+    public init(
+        exchanges: [ExchangeSpec] = [], queues: [QueueSpec] = [], bindings: [BindingSpec] = [], unbindings: [BindingSpec] = [],
+        exchangeBindings: [ExchangeBindingSpec] = []
+    ) {
         self.exchanges = exchanges
         self.queues = queues
         self.bindings = bindings
         self.unbindings = unbindings
+        self.exchangeBindings = exchangeBindings
     }
 
     /// Both topologies together.
@@ -20,7 +26,8 @@ public struct Topology: Sendable, Equatable {
             exchanges: lhs.exchanges + rhs.exchanges,
             queues: lhs.queues + rhs.queues,
             bindings: lhs.bindings + rhs.bindings,
-            unbindings: lhs.unbindings + rhs.unbindings
+            unbindings: lhs.unbindings + rhs.unbindings,
+            exchangeBindings: lhs.exchangeBindings + rhs.exchangeBindings
         )
     }
 
@@ -72,6 +79,10 @@ public enum Exchange {
 public struct ExchangeSpec: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case direct, topic, fanout, headers
+        /// RabbitMQ's consistent-hash exchange plugin: each message goes to one bound queue, chosen by a hash of its
+        /// ``AMQPNames/shardHeader``; a binding's key is the queue's weight. Messages without the header all go to
+        /// one queue (RabbitMQ 3.10 hashes the missing value like any other).
+        case consistentHash = "x-consistent-hash"
     }
 
     public var name: String
@@ -82,6 +93,24 @@ public struct ExchangeSpec: Sendable, Equatable {
         self.name = name
         self.kind = kind
         self.durable = durable
+    }
+
+    /// The `x-` arguments sent with `exchange.declare`.
+    var arguments: [(String, TableValue)] {
+        kind == .consistentHash ? [("hash-header", .string(AMQPNames.shardHeader))] : []
+    }
+}
+
+/// An exchange bound to another: `source` routes what matches `routingKey` on to `destination`.
+public struct ExchangeBindingSpec: Sendable, Equatable {
+    public var destination: String
+    public var source: String
+    public var routingKey: String
+
+    public init(destination: String, source: String, routingKey: String) {
+        self.destination = destination
+        self.source = source
+        self.routingKey = routingKey
     }
 }
 

@@ -87,7 +87,8 @@ struct EngineBenchmark: AsyncParsableCommand {
             }
             var cursor: String?
             repeat {
-                let page = try await bus.request(ListProjects(cursor: cursor, limit: 200), context: context, timeout: .seconds(30))
+                let page = try await bus.request(
+                    ListProjects(cursor: cursor, limit: 200), shards: StageShards(count: 1), context: context, timeout: .seconds(30))
                 for project in page.projects where remaining.contains(project.id) {
                     if reached(project.state) {
                         remaining.remove(project.id)

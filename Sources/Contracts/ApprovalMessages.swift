@@ -326,6 +326,7 @@ public struct ApprovalDecided: Event {
 
     public var approvalID: String
     public var projectID: String
+    public var shardKey: String? { projectID }
     public var stageRunID: String
     public var stage: String
     public var decision: ApprovalDecision
@@ -392,6 +393,7 @@ public struct ApprovalExpired: Event {
 
     public var approvalID: String
     public var projectID: String
+    public var shardKey: String? { projectID }
     public var stageRunID: String
     public var stage: String
     public var expiredAt: Date

@@ -17,6 +17,8 @@ public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
     /// Who the Gateway authenticated for the action behind this message; services decide permissions by it, never
     /// by ids or roles in the payload.
     public var actor: Actor?
+    /// The project the message concerns, for routing to its StageService shard; carried on to the messages it causes.
+    public var shardKey: String?
     /// The message itself.
     public var payload: Payload
 
@@ -28,9 +30,11 @@ public struct Envelope<Payload: Codable & Sendable>: Codable, Sendable {
         causationID: UUID? = nil,
         idempotencyKey: String? = nil,
         actor: Actor? = nil,
+        shardKey: String? = nil,
         payload: Payload
     ) {
         self.actor = actor
+        self.shardKey = shardKey
         self.id = id
         self.type = type
         self.occurredAt = occurredAt
@@ -48,7 +52,8 @@ extension Envelope where Payload: Message {
         correlationID: String,
         causationID: UUID? = nil,
         idempotencyKey: String? = nil,
-        actor: Actor? = nil
+        actor: Actor? = nil,
+        shardKey: String? = nil
     ) {
         self.init(
             type: Payload.type,
@@ -56,6 +61,7 @@ extension Envelope where Payload: Message {
             causationID: causationID,
             idempotencyKey: idempotencyKey,
             actor: actor,
+            shardKey: payload.shardKey ?? shardKey,
             payload: payload
         )
     }
@@ -70,6 +76,7 @@ public struct EnvelopeHeader: Codable, Sendable {
     public var causationID: UUID?
     public var idempotencyKey: String?
     public var actor: Actor?
+    public var shardKey: String?
 }
 
 /// A user the Gateway authenticated: who acts, and the roles they hold.

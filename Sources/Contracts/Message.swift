@@ -9,10 +9,15 @@ public protocol Message: Codable, Sendable {
     static var type: String { get }
     /// Where the exchange routes this message; its type unless a message routes by its content.
     var routingKey: String { get }
+    /// The project this message concerns, when it says so itself: a consistent-hash exchange routes it to the
+    /// StageService shard that owns the project (see ``StageShards``). Without one, the message takes the shard key
+    /// of the message that caused it, if any.
+    var shardKey: String? { get }
 }
 
 extension Message {
     public var routingKey: String { Self.type }
+    public var shardKey: String? { nil }
 }
 
 /// A message with exactly one consuming service, sent to `aiwf.commands` with its type as the routing key.

@@ -84,6 +84,7 @@ public struct GetSurveyResults: Request {
     public static let type = "stage.survey-results.v1"
 
     public var projectID: String
+    public var shardKey: String? { projectID }
 
     public init(projectID: String) {
         self.projectID = projectID

@@ -67,11 +67,17 @@ public struct CreateProject: Request {
     public var start: Bool
     /// Where the owner's approval e-mails go (the Gateway knows it; the services do not).
     public var ownerEmail: String?
+    /// The new project's id, chosen by the sender so the project's shard is known before it exists (and a retried
+    /// create is recognised); StageService picks one when absent.
+    public var projectID: String?
+
+    public var shardKey: String? { projectID }
 
     public init(
         template: String, version: Int? = nil, name: String, params: [String: JSONValue], budget: Double? = nil, start: Bool = false,
-        ownerEmail: String? = nil
+        ownerEmail: String? = nil, projectID: String? = UUID().uuidString.lowercased()
     ) {
+        self.projectID = projectID
         self.template = template
         self.version = version
         self.name = name
@@ -88,6 +94,7 @@ public struct ChangeProject: Request {
     public static let type = "stage.change-project.v1"
 
     public var projectID: String
+    public var shardKey: String? { projectID }
     public var action: ProjectAction
     /// `restart`: the stage to run again from.
     public var stage: String?
@@ -111,6 +118,7 @@ public struct GetProject: Request {
     public static let type = "stage.get-project.v1"
 
     public var projectID: String
+    public var shardKey: String? { projectID }
 
     public init(projectID: String) { self.projectID = projectID }
 }
@@ -128,6 +136,9 @@ public struct ListProjects: Request {
     public var cursor: String?
     public var limit: Int
 
+    /// The most projects one page holds.
+    public static let maximumLimit = 200
+
     public init(ownerID: String? = nil, state: ProjectState? = nil, template: String? = nil, cursor: String? = nil, limit: Int = 50) {
         self.ownerID = ownerID
         self.state = state
@@ -143,6 +154,7 @@ public struct GetProjectEvents: Request {
     public static let type = "stage.get-project-events.v1"
 
     public var projectID: String
+    public var shardKey: String? { projectID }
     public var after: Int
     public var limit: Int
 
@@ -453,6 +465,7 @@ public struct ReadArtifact: Request {
     public static let maximumLength = 1 << 20
 
     public var projectID: String
+    public var shardKey: String? { projectID }
     public var artifactID: String
     public var offset: Int
     public var length: Int

@@ -67,7 +67,8 @@ struct GatewayCommand: AsyncParsableCommand {
         let docs = DocsLibrary(
             directory: URL(fileURLWithPath: ServiceOptions.pick(docsDirectory, "AIWF_DOCS_DIR", in: environment) ?? "docs"))
         let app = try GatewayApp(
-            accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate, docs: docs)
+            accounts: accounts, bus: host.bus, requestTimeout: .seconds(timeout), requestsPerMinute: rate, docs: docs,
+            stageShards: host.configuration.stageShards)
         try await host.run(
             topology: app.live.topology,
             services: [

@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Hummingbird
 import Messaging
@@ -17,12 +18,12 @@ struct GatewayApp: Sendable {
 
     init(
         accounts: Accounts, bus: any MessageBus, requestTimeout: Duration = .seconds(10), requestsPerMinute: Int = 600,
-        live: LiveEvents = LiveEvents(), docs: DocsLibrary = DocsLibrary(pages: [])
+        live: LiveEvents = LiveEvents(), docs: DocsLibrary = DocsLibrary(pages: []), stageShards: StageShards = StageShards(count: 1)
     ) throws {
         self.views = try PortalViews.load()
         self.accounts = accounts
         self.docs = docs
-        self.backend = Backend(bus: bus, timeout: requestTimeout)
+        self.backend = Backend(bus: bus, timeout: requestTimeout, shards: stageShards)
         self.live = live
         self.limiter = RateLimiter(perMinute: requestsPerMinute)
     }

@@ -4,7 +4,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The message bus in process: the same routing (direct, topic, default exchange, dead-letter exchange),
+/// The message bus in process: the same routing (direct, topic, default exchange, dead-letter exchange, exchanges bound
+/// to exchanges, consistent hashing by shard key, with its own hash),
 /// mandatory returns, request/reply and failure policy as ``AMQPBus``, without a broker. For handler tests.
 public final class InMemoryBus: MessageBus {
     private let state = Mutex(State())
@@ -16,6 +17,7 @@ public final class InMemoryBus: MessageBus {
         var exchanges: [String: ExchangeSpec.Kind] = [:]
         var queues: [String: QueueState] = [:]
         var bindings: [BindingSpec] = []
+        var exchangeBindings: [ExchangeBindingSpec] = []
     }
 
     private struct QueueState {
@@ -55,6 +57,13 @@ public final class InMemoryBus: MessageBus {
                 if !state.bindings.contains(binding) { state.bindings.append(binding) }
             }
             state.bindings.removeAll { topology.unbindings.contains($0) }
+            for binding in topology.exchangeBindings {
+                guard state.exchanges[binding.source] != nil, state.exchanges[binding.destination] != nil else {
+                    throw AMQPError.channelClosed(
+                        "cannot bind '\(binding.destination)' to '\(binding.source)': declare both exchanges first")
+                }
+                if !state.exchangeBindings.contains(binding) { state.exchangeBindings.append(binding) }
+            }
         }
     }
 
@@ -153,12 +162,7 @@ public final class InMemoryBus: MessageBus {
             if message.exchange == Exchange.default {
                 targets = state.queues[message.routingKey] == nil ? [] : [message.routingKey]
             } else {
-                targets = state.bindings.filter { binding in
-                    binding.exchange == message.exchange
-                        && (kind == .topic
-                            ? TopicPattern.matches(binding.routingKey, message.routingKey)
-                            : kind == .fanout || binding.routingKey == message.routingKey)
-                }.map(\.queue)
+                targets = Self.queues(for: message, through: message.exchange, kind: kind, in: state)
             }
             if targets.isEmpty, message.mandatory {
                 throw AMQPError.unroutable(exchange: message.exchange, routingKey: message.routingKey)
@@ -174,6 +178,31 @@ public final class InMemoryBus: MessageBus {
             return resumed
         }
         for (continuation, stored) in resumed { continuation.resume(returning: stored) }
+    }
+
+    /// The queues `exchange` routes `message` to, through the exchanges bound to it.
+    private static func queues(for message: OutgoingMessage, through exchange: String, kind: ExchangeSpec.Kind, in state: State)
+        -> [String]
+    {
+        func matches(_ key: String) -> Bool {
+            switch kind {
+            case .topic: TopicPattern.matches(key, message.routingKey)
+            case .fanout: true
+            case .direct, .headers, .consistentHash: key == message.routingKey
+            }
+        }
+        let bound = state.bindings.filter { $0.exchange == exchange }
+        if kind == .consistentHash {
+            // One queue per message, the same for every message with the same key (not RabbitMQ's ring, but as stable).
+            let queues = Set(bound.map(\.queue)).sorted()
+            guard !queues.isEmpty else { return [] }
+            let hash = (message.shardKey ?? "").utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+            return [queues[Int(hash % UInt64(queues.count))]]
+        }
+        let onward = state.exchangeBindings.filter { $0.source == exchange && matches($0.routingKey) }.flatMap { binding in
+            state.exchanges[binding.destination].map { queues(for: message, through: binding.destination, kind: $0, in: state) } ?? []
+        }
+        return bound.filter { matches($0.routingKey) }.map(\.queue) + onward
     }
 
     private func next(from queue: String) async -> StoredMessage? {

@@ -57,21 +57,26 @@ public struct MessageContext: Sendable {
     public var idempotencyKey: String?
     /// The authenticated user the message acts for, carried on to the messages it causes.
     public var actor: Actor?
+    /// The project the message concerns, for a payload that does not name it (a generation result names only its
+    /// request): routes it to the project's StageService shard.
+    public var shardKey: String?
 
     public init(
-        correlationID: String = UUID().uuidString, causationID: UUID? = nil, idempotencyKey: String? = nil, actor: Actor? = nil
+        correlationID: String = UUID().uuidString, causationID: UUID? = nil, idempotencyKey: String? = nil, actor: Actor? = nil,
+        shardKey: String? = nil
     ) {
         self.correlationID = correlationID
         self.causationID = causationID
         self.idempotencyKey = idempotencyKey
         self.actor = actor
+        self.shardKey = shardKey
     }
 
-    /// The context of a message sent because `message` arrived: same correlation and actor, caused by it.
+    /// The context of a message sent because `message` arrived: same correlation, actor and shard key, caused by it.
     public init(causedBy message: IncomingMessage, idempotencyKey: String? = nil) {
         self.init(
             correlationID: message.header.correlationID, causationID: message.header.id, idempotencyKey: idempotencyKey,
-            actor: message.header.actor)
+            actor: message.header.actor, shardKey: message.header.shardKey)
     }
 }
 
@@ -97,11 +102,11 @@ extension OutgoingMessage {
     ) throws -> OutgoingMessage {
         let envelope = Envelope(
             payload, correlationID: context.correlationID, causationID: context.causationID,
-            idempotencyKey: context.idempotencyKey, actor: context.actor
+            idempotencyKey: context.idempotencyKey, actor: context.actor, shardKey: context.shardKey
         )
         var message = OutgoingMessage(
             exchange: exchange, routingKey: routingKey ?? payload.routingKey, body: try MessageCoder().encode(envelope),
-            messageID: envelope.id.uuidString, mandatory: mandatory, type: M.type
+            messageID: envelope.id.uuidString, mandatory: mandatory, type: M.type, shardKey: envelope.shardKey
         )
         message.stream = context.correlationID
         return message
@@ -197,14 +202,21 @@ public struct RequestHandlers: Sendable {
 
     public init() {}
 
+    private var acrossShards: Set<String> = []
+
     /// The routing keys to bind the serving queue to `aiwf.commands` with.
     public var types: [String] { handlers.keys.sorted() }
+
+    /// The types that concern one project, which reach its shard by their shard key; the others (``AcrossShards``)
+    /// are sent to each shard's queue by name.
+    public var typesForOneProject: [String] { types.filter { !acrossShards.contains($0) } }
 
     /// Handles requests of type `R`.
     public mutating func on<R: Request>(
         _: R.Type,
         _ handler: @escaping @Sendable (Envelope<R>, IncomingMessage) async throws -> R.Reply
     ) {
+        if R.self is any AcrossShards.Type { acrossShards.insert(R.type) }
         handlers[R.type] = { message in
             let envelope = try message.decode(R.self)
             return try MessageCoder().encode(ReplyEnvelope(result: .success(try await handler(envelope, message))))

@@ -165,7 +165,8 @@ struct ProviderGateway: Sendable {
     /// Answers one request exactly once: from the ledger when it was answered before, with a `bad_request` failure
     /// when it breaks the bounds (or does not decode but names its request id), else with the provider's result.
     private func answer(_ message: IncomingMessage, lane: String) async throws {
-        if let answer = try await ledger.answer(to: message.header.id) {
+        if var answer = try await ledger.answer(to: message.header.id) {
+            answer.shardKey = message.header.shardKey  // the ledger keeps the body; the route is the request's
             try await bus.publish(answer)
             return
         }

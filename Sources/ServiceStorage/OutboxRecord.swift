@@ -19,6 +19,7 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var attempts: Int
     var lastError: String?
     var stream: String?
+    var shardKey: String?
     /// Not before this moment (a record that failed waits out its backoff).
     var nextAttemptAt: Date?
     /// Given up on after too many failures; left for an operator, no longer sent.
@@ -44,12 +45,13 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
         self.createdAt = date
         self.attempts = 0
         self.stream = message.stream
+        self.shardKey = message.shardKey
     }
 
     var message: OutgoingMessage {
         OutgoingMessage(
             exchange: exchange, routingKey: routingKey, body: body, messageID: messageID, mandatory: mandatory,
-            persistent: persistent, correlationID: correlationID, type: type
+            persistent: persistent, correlationID: correlationID, type: type, shardKey: shardKey
         )
     }
 

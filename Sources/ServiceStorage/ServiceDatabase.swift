@@ -67,5 +67,9 @@ enum MessagingSchema {
             }
             try db.create(index: "outbox_stream", on: "outbox", columns: ["stream", "id"])
         }
+        // The shard key a consistent-hash exchange routes by (StageService shards).
+        migrator.registerMigration("messaging-v3") { db in
+            try db.alter(table: "outbox") { table in table.add(column: "shardKey", .text) }
+        }
     }
 }

@@ -14,6 +14,9 @@ struct StageService: Sendable {
     let published: PublishedWork
     let outbox: Outbox
     let bus: any MessageBus
+    /// How StageService is split, and which shard this is: it consumes only its own shard's queues.
+    let shards: StageShards
+    let shard: Int
 
     /// Results and decisions come from the events exchange, each kind to a queue of its own.
     static let resultsQueue = ServiceQueues.stageResults
@@ -22,14 +25,19 @@ struct StageService: Sendable {
     static let chunksQueue = ServiceQueues.stageChunks
     static let queriesQueue = ServiceQueues.stageQueries
 
+    /// This shard's copy of one of the queues.
+    func queue(_ name: String) -> String { shards.queue(name, shard: shard) }
+
     static func build(
         database: any DatabaseWriter, bus: any MessageBus, templates: any TemplateSource, prices: (any PriceSource)? = nil,
-        settings: EngineSettings = EngineSettings(),
+        settings: EngineSettings = EngineSettings(), shards: StageShards = StageShards(count: 1), shard: Int = 0,
         actions: ActionRegistry? = nil, publicURL: String = "http://localhost:8080", logger: Logger,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) -> StageService {
         let publications = Publications(root: settings.artifactsDirectory.appendingPathComponent("published"))
         let deliverables = DeliverableSettings(publicURL: publicURL, publications: publications)
+        var settings = settings
+        if settings.streamTo == Self.chunksQueue { settings.streamTo = shards.queue(Self.chunksQueue, shard: shard) }
         var actions = actions ?? .standard()
         actions.registerDeliverables(deliverables)
         // A line in the log when a project ends, for the people watching the service (scripts/run.sh shows it).
@@ -51,8 +59,9 @@ struct StageService: Sendable {
             artifacts: ArtifactStore(root: settings.artifactsDirectory), settings: settings, workAdded: WakeSignal(), logger: logger,
             clock: clock)
         return StageService(
-            engine: engine, published: PublishedWork(database: database, publications: publications, clock: clock), outbox: outbox, bus: bus
-        )
+            engine: engine, published: PublishedWork(database: database, publications: publications, clock: clock), outbox: outbox,
+            bus: bus,
+            shards: shards, shard: shard)
     }
 
     /// Changes to projects: on a durable queue, as a command that is sent must not be lost.
@@ -80,45 +89,68 @@ struct StageService: Sendable {
         return handlers
     }
 
+    /// Every shard's queues (so a message is routed right before its shard first starts), each behind a
+    /// consistent-hash exchange that the shared exchanges feed: a message about a project reaches its shard by its
+    /// shard key. Requests about no one project are sent to each shard's queue by name.
     var topology: Topology {
-        .workQueue(ServiceQueues.stageCommands, bindings: handlers.types.map { (Exchange.commands, $0) })
-            + .workQueue(Self.queriesQueue, kind: .classic, bindings: queryHandlers.types.map { (Exchange.commands, $0) })
-            // Queries went to the commands queue before they had a queue of their own.
-            + Topology(
-                unbindings: queryHandlers.types.map {
-                    BindingSpec(queue: ServiceQueues.stageCommands, exchange: Exchange.commands, routingKey: $0)
-                })
-            + .workQueue(
-                Self.resultsQueue, bindings: [(Exchange.events, ContentGenerated.type), (Exchange.events, GenerationFailed.type)])
-            + .workQueue(Self.chunksQueue, kind: .classic)
-            + .workQueue(
-                Self.approvalsQueue, bindings: [(Exchange.events, ApprovalDecided.type), (Exchange.events, ApprovalExpired.type)])
+        typealias Route = (exchange: String, hash: String, types: [String])
+        let routes: [(queue: String, kind: QueueSpec.Kind, route: Route)] = [
+            (ServiceQueues.stageCommands, .quorum, (Exchange.commands, StageShards.Exchanges.commands, handlers.typesForOneProject)),
+            (Self.queriesQueue, .classic, (Exchange.commands, StageShards.Exchanges.queries, queryHandlers.typesForOneProject)),
+            (Self.resultsQueue, .quorum, (Exchange.events, StageShards.Exchanges.results, [ContentGenerated.type, GenerationFailed.type])),
+            (
+                Self.approvalsQueue, .quorum,
+                (Exchange.events, StageShards.Exchanges.approvals, [ApprovalDecided.type, ApprovalExpired.type])
+            ),
+        ]
+        var topology = Topology()
+        for (queue, kind, route) in routes {
+            topology =
+                topology
+                + Topology(
+                    exchanges: [ExchangeSpec(name: route.hash, kind: .consistentHash)],
+                    // Before sharding the queue was bound straight to the shared exchange (and reads went to the
+                    // commands queue): those routes would now deliver twice.
+                    unbindings: shards.count > 1
+                        ? []
+                        : (handlers.types + queryHandlers.types + route.types).map {
+                            BindingSpec(queue: queue, exchange: route.exchange, routingKey: $0)
+                        },
+                    exchangeBindings: route.types.map {
+                        ExchangeBindingSpec(destination: route.hash, source: route.exchange, routingKey: $0)
+                    })
+            for shard in shards.all {
+                // Each queue of equal weight on the hash ring.
+                topology = topology + .workQueue(shards.queue(queue, shard: shard), kind: kind, bindings: [(route.hash, "1")])
+            }
+        }
+        return shards.all.reduce(topology) { $0 + .workQueue(shards.queue(Self.chunksQueue, shard: $1), kind: .classic) }
     }
 
     func serveCommands() async throws {
-        try await bus.serve(handlers, queue: ServiceQueues.stageCommands, options: ConsumeOptions(prefetch: 32, concurrency: 4))
+        try await bus.serve(handlers, queue: queue(ServiceQueues.stageCommands), options: ConsumeOptions(prefetch: 32, concurrency: 4))
     }
 
     func serveQueries() async throws {
-        try await bus.serve(queryHandlers, queue: Self.queriesQueue, options: ConsumeOptions(prefetch: 64, concurrency: 16))
+        try await bus.serve(queryHandlers, queue: queue(Self.queriesQueue), options: ConsumeOptions(prefetch: 64, concurrency: 16))
     }
 
     /// Many results in flight at once: they wait together for one transaction (group commit), then are acknowledged.
     func consumeResults() async throws {
-        try await bus.consume(queue: Self.resultsQueue, options: ConsumeOptions(prefetch: 128, concurrency: 64)) { message in
+        try await bus.consume(queue: queue(Self.resultsQueue), options: ConsumeOptions(prefetch: 128, concurrency: 64)) { message in
             try await engine.handleResult(message)
         }
     }
 
     /// One at a time, so each generation's pieces go on in order.
     func consumeChunks() async throws {
-        try await bus.consume(queue: Self.chunksQueue, options: ConsumeOptions(prefetch: 256, concurrency: 1)) { message in
+        try await bus.consume(queue: queue(Self.chunksQueue), options: ConsumeOptions(prefetch: 256, concurrency: 1)) { message in
             try await engine.handleChunk(message)
         }
     }
 
     func consumeApprovals() async throws {
-        try await bus.consume(queue: Self.approvalsQueue, options: ConsumeOptions(prefetch: 16, concurrency: 1)) { message in
+        try await bus.consume(queue: queue(Self.approvalsQueue), options: ConsumeOptions(prefetch: 16, concurrency: 1)) { message in
             try await engine.handleApproval(message)
         }
     }

@@ -21,12 +21,20 @@ struct StageServiceCommand: AsyncParsableCommand {
                 "the built-in workflows' deliverables need programs that are not installed: \(missing.joined(separator: ", ")); "
                     + "scripts/setup.sh installs them")
         }
-        let host = ServiceHost(configuration: try options.resolve(service: "StageService", defaultPort: 8082))
+        var configuration = try options.resolve(service: "StageService", defaultPort: 8082)
+        let shards = configuration.stageShards
+        let shard = try stage.shard(of: shards)
+        // Each shard's database and artifacts in a folder of its own, so shards can share a data folder.
+        if shards.count > 1 {
+            configuration.dataDirectory = configuration.dataDirectory.appendingPathComponent("stage-shard-\(shard)")
+        }
+        let host = ServiceHost(configuration: configuration)
         let database = try host.openDatabase(migrations: StageSchema.migrate)
         var settings = EngineSettings()
         settings.artifactsDirectory = host.configuration.dataDirectory.appendingPathComponent("artifacts")
         let service = StageService.build(
             database: database, bus: host.bus, templates: BusTemplateSource(bus: host.bus), settings: settings,
+            shards: shards, shard: shard,
             actions: .standard(httpPost: try stage.httpPost(), cliLoop: try stage.cliLoop()), publicURL: try stage.publicURL(),
             logger: host.logger)
         try await host.run(

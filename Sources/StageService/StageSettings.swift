@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Contracts
 import Crypto
 import Foundation
 import ServiceKit
@@ -31,6 +32,21 @@ struct StageOptions: ParsableArguments {
             "The Gateway's address as users reach it, for published sites' links and canonical URLs (or AIWF_PUBLIC_URL; default http://localhost:8080)."
     )
     var publicURLOption: String?
+
+    @Option(
+        name: .customLong("shard"),
+        help: "Which of the --stage-shards shards this process is, from 0 (or AIWF_STAGE_SHARD; default 0).")
+    var shardOption: Int?
+
+    /// This process's shard of `shards`.
+    func shard(of shards: StageShards, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        let text = shardOption.map(String.init) ?? ServiceOptions.pick(nil, "AIWF_STAGE_SHARD", in: environment) ?? "0"
+        guard let shard = Int(text), shards.all.contains(shard) else {
+            throw ConfigurationError(
+                "--shard / AIWF_STAGE_SHARD: '\(text)' is not a shard of \(shards.count) (a whole number from 0 to \(shards.count - 1))")
+        }
+        return shard
+    }
 
     func publicURL(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let value = ServiceOptions.pick(publicURLOption, "AIWF_PUBLIC_URL", in: environment) ?? "http://localhost:8080"

@@ -52,10 +52,13 @@ public final class TestSystem: @unchecked Sendable {
     }
 
     /// The Gateway with a first admin, and an API key of theirs: its base URL, the key and the admin's user id.
-    public func startGateway(_ extra: [String] = []) async throws -> (base: String, key: String, userID: String) {
+    public func startGateway(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> (
+        base: String, key: String, userID: String
+    ) {
         let password = "a long admin password"
         let (ready, problem) = try await start(
-            "Gateway", extra, environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": password])
+            "Gateway", extra,
+            environment: ["AIWF_ADMIN_EMAIL": "admin@example.com", "AIWF_ADMIN_PASSWORD": password].merging(environment) { $1 })
         guard ready else { throw TestSystemError(description: problem) }
         let base = "http://127.0.0.1:\(ports["Gateway"] ?? 0)"
         var request = URLRequest(url: URL(string: base + "/api/v1/keys")!)

@@ -41,6 +41,30 @@ struct CommandRefusalTests {
         #expect(try await bed.engine.list(ListProjects(), actor: owner).projects.isEmpty, "nothing was created")
     }
 
+    @Test func aProjectIDChosenBySenderIsKeptARepeatedCreateGetsTheSameProjectAndABadOneIsRefused() async throws {
+        let bed = try await EngineBed()
+        defer { bed.stop() }
+        let make = CreateProject(
+            template: "website", name: "Chosen", params: websiteParams, projectID: "3f2a9c1e-0000-4000-8000-000000000001")
+        let made = try await bed.engine.create(make, actor: owner)
+        #expect(made.id == "3f2a9c1e-0000-4000-8000-000000000001", "the shard was chosen by this id: it must be the project's")
+        let again = try await bed.engine.create(make, actor: owner)
+        #expect(again == made, "the create sent again (its reply lost) gets the same project")
+        #expect(try await bed.engine.list(ListProjects(), actor: owner).projects.count == 1)
+
+        var other = make
+        other.name = "Something else"
+        #expect(await refusal { _ = try await bed.engine.create(other, actor: owner) }?.code == "conflict")
+        #expect(await refusal { _ = try await bed.engine.create(make, actor: Actor(userID: "bob")) }?.code == "conflict")
+        for bad in ["", "../../etc", String(repeating: "a", count: 65), "has space"] {
+            var wrong = make
+            wrong.projectID = bad
+            let refused = await refusal { _ = try await bed.engine.create(wrong, actor: owner) }
+            #expect(
+                refused?.code == "invalid" && refused?.message.contains("projectID") == true, "\(bad): \(refused?.message ?? "accepted")")
+        }
+    }
+
     @Test func commandsInTheWrongStateAndOthersProjectsAreRefused() async throws {
         let bed = try await EngineBed()
         defer { bed.stop() }

@@ -1,5 +1,6 @@
 import AMQPClient
 import ArgumentParser
+import Contracts
 import Foundation
 import Logging
 
@@ -28,6 +29,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         name: .customLong("shutdown-timeout"),
         help: "Seconds a graceful stop may take before the process ends anyway (AIWF_SHUTDOWN_TIMEOUT; default 10).")
     public var shutdownTimeout: Double?
+
+    @Option(
+        name: .customLong("stage-shards"),
+        help:
+            "How many StageService shards the projects are split into; the same for every service (AIWF_STAGE_SHARDS; default 1)."
+    )
+    public var stageShards: Int?
 
     public init() {}
 
@@ -87,6 +95,10 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             throw ConfigurationError(
                 "--shutdown-timeout / AIWF_SHUTDOWN_TIMEOUT: '\(timeoutText)' is not a number of seconds between 0 and 3600")
         }
+        let shardsText = stageShards.map(String.init) ?? pick(nil, "AIWF_STAGE_SHARDS") ?? "1"
+        guard let shards = Int(shardsText), (1...64).contains(shards) else {
+            throw ConfigurationError("--stage-shards / AIWF_STAGE_SHARDS: '\(shardsText)' is not a whole number from 1 to 64")
+        }
         return ServiceConfiguration(
             serviceName: service,
             amqpURL: urls[0],
@@ -95,7 +107,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             httpHost: pick(httpHost, "AIWF_HTTP_HOST") ?? "127.0.0.1",
             httpPort: port,
             logLevel: level,
-            shutdownTimeout: .milliseconds(Int64(timeout * 1000))
+            shutdownTimeout: .milliseconds(Int64(timeout * 1000)),
+            stageShards: StageShards(count: shards)
         )
     }
 }
@@ -112,6 +125,8 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// How long a graceful stop may take; then the process ends anyway.
     public var shutdownTimeout: Duration
+    /// How StageService is split (`AIWF_STAGE_SHARDS`).
+    public var stageShards: StageShards
 
     public init(
         serviceName: String,
@@ -121,9 +136,11 @@ public struct ServiceConfiguration: Sendable {
         httpHost: String = "127.0.0.1",
         httpPort: Int,
         logLevel: Logger.Level = .info,
-        shutdownTimeout: Duration = .seconds(10)
+        shutdownTimeout: Duration = .seconds(10),
+        stageShards: StageShards = StageShards(count: 1)
     ) {
         self.shutdownTimeout = shutdownTimeout
+        self.stageShards = stageShards
         self.serviceName = serviceName
         self.amqpURL = amqpURL
         self.amqpAlternates = amqpAlternates

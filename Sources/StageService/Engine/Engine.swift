@@ -45,6 +45,10 @@ struct Engine: Sendable {
         if let budget = request.budget, !(budget.isFinite && budget > 0) {
             throw StageError.invalid("budget: give a positive number of US dollars, or leave it out")
         }
+        let id = request.projectID ?? UUID().uuidString.lowercased()
+        guard (1...64).contains(id.count), id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw StageError.invalid("projectID: 1 to 64 letters, digits and dashes (a UUID), or leave it out")
+        }
         let (definition, version) = try await templates.template(request.template, version: request.version)
         let params = definition.parameters(request.params)
         let violations = try JSONSchema(definition.paramsSchema).validate(.object(params))
@@ -54,11 +58,18 @@ struct Engine: Sendable {
                     + violations.map { "- params\($0.pointer.isEmpty ? "" : $0.pointer): \($0.message)" }.joined(separator: "\n"))
         }
         let project = ProjectRecord(
-            id: UUID().uuidString.lowercased(), name: name, template: definition.code, templateVersion: version,
+            id: id, name: name, template: definition.code, templateVersion: version,
             params: params, ownerID: owner.userID, ownerEmail: request.ownerEmail, state: .draft, progress: 0, budget: request.budget,
             cost: 0, lastEvent: 0, createdAt: now)
         let prices = self.prices.current()
         let view = try await outbox.commit { [settings] db -> (ProjectView, [OutgoingMessage]) in
+            // The same create sent again (its reply was lost) gets the project it made.
+            if let existing = try ProjectRecord.fetchOne(db, key: project.id) {
+                guard existing.ownerID == owner.userID, existing.template == project.template, existing.name == name else {
+                    throw StageError(code: "conflict", message: "a project with the id '\(project.id)' exists; leave projectID out")
+                }
+                return (existing.view, [])
+            }
             try DefinitionCache.shared.store(definition, for: project.id, in: db)
             let work = ProjectWork(project, definition: definition, db: db, now: now, settings: settings, prices: prices)
             try work.log("project.created", "created from \(definition.name) v\(version)")
@@ -241,9 +252,14 @@ struct Engine: Sendable {
 
     func list(_ request: ListProjects, actor: Actor?) async throws -> ProjectPage {
         let owner = try Self.owner(actor)
-        let limit = min(max(request.limit, 1), 200)
+        let limit = min(max(request.limit, 1), ListProjects.maximumLimit)
         let ownerID = owner.roles.contains("admin") ? request.ownerID : owner.userID
-        let cursor = try request.cursor.map(Self.parseCursor)
+        let cursor = try request.cursor.map { cursor in
+            guard let position = ProjectPage.position(of: cursor) else {
+                throw StageError.invalid("cursor: pass the `next` of the previous page unchanged")
+            }
+            return position
+        }
         return try await database.read { db in
             var query = ProjectRecord.all()
             if let ownerID { query = query.filter(Column("ownerID") == ownerID) }
@@ -254,7 +270,7 @@ struct Engine: Sendable {
             }
             let page = try query.order(Column("createdAt").desc, Column("id").desc).limit(limit + 1).fetchAll(db)
             let shown = Array(page.prefix(limit))
-            let next = page.count > limit ? shown.last.map { "\($0.createdAt.timeIntervalSince1970)_\($0.id)" } : nil
+            let next = page.count > limit ? shown.last.map { ProjectPage.cursor(after: $0.view) } : nil
             return ProjectPage(projects: shown.map(\.view), next: next)
         }
     }
@@ -293,14 +309,6 @@ struct Engine: Sendable {
                     tokensOut: row["tokensOut"], cost: row["cost"])
             }
         }
-    }
-
-    private static func parseCursor(_ cursor: String) throws -> (Date, String) {
-        let parts = cursor.split(separator: "_", maxSplits: 1)
-        guard parts.count == 2, let seconds = Double(parts[0]) else {
-            throw StageError.invalid("cursor: pass the `next` of the previous page unchanged")
-        }
-        return (Date(timeIntervalSince1970: seconds), String(parts[1]))
     }
 
     static func owner(_ actor: Actor?) throws -> Actor {

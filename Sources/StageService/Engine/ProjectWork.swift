@@ -34,6 +34,7 @@ final class ProjectWork {
         self.settings = settings
         var context = context
         context.correlationID = project.id  // one stream per project: its messages leave in order
+        context.shardKey = project.id  // and what they cause (generation results) comes back to its shard
         self.context = context
     }
 

@@ -118,7 +118,9 @@ struct WizardPages {
             budget: answers.budgetDollars, start: true, ownerEmail: caller.email)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // the same answers, the same hash
-        let hash = Accounts.hash(try encoder.encode(make))
+        var asked = make
+        asked.projectID = nil  // fresh on every submit; the answers are what must match
+        let hash = Accounts.hash(try encoder.encode(asked))
         do {
             let made = try await ProjectRoutes.create(
                 make, once: ("portal:\(once)", hash), as: caller, backend: backend, accounts: accounts)
