@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measures aiwf against the local broker. Every subcommand prints a table; with --json its last line is one JSON object.",
         subcommands: [
             AMQPBenchmark.self, ServicesBenchmark.self, ProviderBenchmark.self, EngineBenchmark.self, GatewayBenchmark.self,
-            DeliverablesBenchmark.self,
+            DeliverablesBenchmark.self, ScaleBenchmark.self,
         ]
     )
 }

@@ -59,24 +59,24 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let base = "http://127.0.0.1:18283"
         let basic = "Basic " + Data("bench@example.com:\(password)".utf8).base64EncodedString()
         let key =
-            try await call(base + "/api/v1/keys", authorization: basic, body: #"{"name": "bench"}"#)
+            try await httpCall(base + "/api/v1/keys", authorization: basic, body: #"{"name": "bench"}"#)
             .split(separator: "\"").drop { $0 != "key" }.dropFirst(2).first.map(String.init) ?? ""
         let bearer = "Bearer \(key)"
         let chat = #"{"model":"m","messages":[{"role":"user","content":"Say hello."}]}"#
 
         // Warm up both paths.
         for _ in 0..<50 {
-            _ = try await call(fake.baseURL + "/v1/chat/completions", authorization: nil, body: chat)
-            _ = try await call(base + "/v1/chat/completions", authorization: bearer, body: chat)
+            _ = try await httpCall(fake.baseURL + "/v1/chat/completions", authorization: nil, body: chat)
+            _ = try await httpCall(base + "/v1/chat/completions", authorization: bearer, body: chat)
         }
         var direct: [Double] = []
         var through: [Double] = []
         for _ in 0..<requests {
-            direct.append(try await timed { _ = try await call(fake.baseURL + "/v1/chat/completions", authorization: nil, body: chat) })
-            through.append(try await timed { _ = try await call(base + "/v1/chat/completions", authorization: bearer, body: chat) })
+            direct.append(try await timed { _ = try await httpCall(fake.baseURL + "/v1/chat/completions", authorization: nil, body: chat) })
+            through.append(try await timed { _ = try await httpCall(base + "/v1/chat/completions", authorization: bearer, body: chat) })
         }
         let (chatThroughput, _) = try await throughput {
-            _ = try await call(base + "/v1/chat/completions", authorization: bearer, body: chat)
+            _ = try await httpCall(base + "/v1/chat/completions", authorization: bearer, body: chat)
         }
         let gatewayRSS = residentMegabytes(of: processes["Gateway"]?.processIdentifier ?? 0)
         let providerRSS = residentMegabytes(of: processes["ProviderGateway"]?.processIdentifier ?? 0)
@@ -85,11 +85,11 @@ struct GatewayBenchmark: AsyncParsableCommand {
             {"company_name": "Bench", "industry": "bakery", "website_type": "business", "page_count": 3, \
             "target_audience": "families", "description": "A neighbourhood bakery that sells bread and cakes every day."}
             """
-        let created = try await call(
+        let created = try await httpCall(
             base + "/api/v1/projects", authorization: bearer, body: #"{"template": "website", "name": "Bench", "params": \#(params)}"#)
         let id = created.split(separator: "\"").drop { $0 != "id" }.dropFirst(2).first.map(String.init) ?? ""
         let (readThroughput, reads) = try await throughput {
-            _ = try await call(base + "/api/v1/projects/\(id)", authorization: bearer, body: nil)
+            _ = try await httpCall(base + "/api/v1/projects/\(id)", authorization: bearer, body: nil)
         }
 
         let directP = Percentiles(direct)
@@ -107,20 +107,6 @@ struct GatewayBenchmark: AsyncParsableCommand {
         output.add("project_read_p99_ms", "GET /api/v1/projects/{id}, p99", readP.value(at: 99), unit: "ms", decimals: 2)
         print("\(requests) sequential requests each way; \(throughputRequests) at \(concurrency) clients; fake provider on loopback")
         output.print(json: report.json)
-    }
-
-    private func call(_ url: String, authorization: String?, body: String?) async throws -> String {
-        var request = HTTPClientRequest(url: url)
-        if let body {
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        if let authorization { request.headers.add(name: "authorization", value: authorization) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let text = String(buffer: try await response.body.collect(upTo: 8 << 20))
-        guard response.status.code < 300 else { throw ValidationError("\(url) answered \(response.status.code): \(text.prefix(300))") }
-        return text
     }
 
     private func timed(_ body: () async throws -> Void) async throws -> Double {
