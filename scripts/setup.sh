@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(rabbitmq-server librabbitmq-dev libsqlite3-dev libcurl4-openssl-dev pkg-config curl bubblewrap
     weasyprint ffmpeg espeak-ng fonts-dejavu-core)
 if [ "${1:-}" = "--tests" ]; then
-    packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib chromium chromium-driver debootstrap postgresql nginx)
+    packages+=(python3-aiosmtpd epubcheck linkchecker python3-html5lib chromium chromium-driver debootstrap postgresql nginx openssl)
 fi
 missing=()
 for package in "${packages[@]}"; do

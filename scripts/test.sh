@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh --tests
-scripts/broker.sh start
+# The broker also listens for TLS (port 5671) with a certificate from a test CA, for the amqps:// tests.
+scripts/test-ca.sh data/tls
+export AIWF_TEST_TLS_DIR=${AIWF_TEST_TLS_DIR:-$(realpath data/tls)}
+AIWF_BROKER_TLS_DIR=$AIWF_TEST_TLS_DIR scripts/broker.sh start
 # The Gateway's shared account store is tested against a real PostgreSQL server of the tests' own.
 scripts/postgres.sh start
 export AIWF_TEST_POSTGRES_URL=${AIWF_TEST_POSTGRES_URL:-$(scripts/postgres.sh url)}

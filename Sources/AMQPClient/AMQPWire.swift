@@ -46,22 +46,32 @@ final class AMQPWire {
         amqp_destroy_connection(state)
     }
 
-    /// Opens a TCP connection, logs in and names the connection after `name`.
+    /// Opens a TCP connection (TLS for an `amqps://` URL), logs in and names the connection after `name`.
     static func connect(
         to url: AMQPURL, name: String, heartbeatSeconds: Int, timeout: Duration = .seconds(5)
     ) throws(AMQPError) -> AMQPWire {
         guard let state = amqp_new_connection() else {
             throw .connectionFailed("librabbitmq could not allocate a connection")
         }
-        guard let socket = amqp_tcp_socket_new(state) else {
+        let socket: OpaquePointer
+        do {
+            socket = try makeSocket(state, tls: url.tls)
+        } catch {
             amqp_destroy_connection(state)
-            throw .connectionFailed("librabbitmq could not allocate a TCP socket")
+            throw error
         }
         let timeoutMicroseconds = max(timeout.microseconds, 1_000)
         var connectTimeout = timeval(tv_sec: Int(timeoutMicroseconds / 1_000_000), tv_usec: Int(timeoutMicroseconds % 1_000_000))
         let status = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
+            if let tls = url.tls, status <= AMQP_STATUS_SSL_ERROR.rawValue, status > AMQP_STATUS_SSL_ERROR.rawValue - 0x10 {
+                throw .connectionFailed(
+                    "the TLS handshake with RabbitMQ at \(url.host):\(url.port) failed (\(errorText(status))): "
+                        + (tls.verify
+                            ? "is its certificate signed by a CA in \(tls.caCertificateFile) (cacertfile=…) and made out to \(url.host)?"
+                            : "does it listen for TLS on that port?"))
+            }
             throw .connectionFailed(
                 "cannot reach RabbitMQ at \(url.host):\(url.port) (\(errorText(status))); is rabbitmq-server running? Set AIWF_AMQP_URL if it listens elsewhere"
             )
@@ -80,6 +90,26 @@ final class AMQPWire {
             )
         }
         return AMQPWire(state: state)
+    }
+
+    /// A plain TCP socket, or a TLS one that checks the broker's certificate and name unless told not to.
+    private static func makeSocket(_ state: amqp_connection_state_t, tls: AMQPTLS?) throws(AMQPError) -> OpaquePointer {
+        guard let tls else {
+            guard let socket = amqp_tcp_socket_new(state) else { throw .connectionFailed("librabbitmq could not allocate a TCP socket") }
+            return socket
+        }
+        guard let socket = amqp_ssl_socket_new(state) else { throw .connectionFailed("librabbitmq could not allocate a TLS socket") }
+        guard amqp_ssl_socket_set_cacert(socket, tls.caCertificateFile) == AMQP_STATUS_OK.rawValue else {
+            throw .connectionFailed("cannot load the CA certificates in \(tls.caCertificateFile) (cacertfile=…): is it PEM?")
+        }
+        if let certificate = tls.certificateFile, let key = tls.keyFile {
+            guard amqp_ssl_socket_set_key(socket, certificate, key) == AMQP_STATUS_OK.rawValue else {
+                throw .connectionFailed("cannot load the client certificate \(certificate) with its key \(key): are they a PEM pair?")
+            }
+        }
+        amqp_ssl_socket_set_verify_peer(socket, tls.verify ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(socket, tls.verify ? 1 : 0)
+        return socket
     }
 
     /// The socket to `poll` on.

@@ -8,7 +8,8 @@ import Foundation
 struct ScaleBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale",
-        abstract: "Website projects to done through the REST API of Gateway replicas, with ProviderGateway replicas and StageService shards.")
+        abstract:
+            "Website projects to done through the REST API of Gateway replicas, with ProviderGateway replicas and StageService shards.")
 
     @Option(help: "Website projects to run.") var projects = 100
     @Option(help: "ProviderGateway replicas.") var providerReplicas = 3
@@ -17,7 +18,8 @@ struct ScaleBenchmark: AsyncParsableCommand {
     @Option(help: "Clients creating projects and deciding approvals at once.") var clients = 8
     @Option(help: "The repository's Workflows folder.") var workflows = "Workflows"
     @Option(
-        help: "A PostgreSQL server the run makes a database of its own on, dropped after (AIWF_TEST_POSTGRES_URL; scripts/postgres.sh url).")
+        help: "A PostgreSQL server the run makes a database of its own on, dropped after (AIWF_TEST_POSTGRES_URL; scripts/postgres.sh url)."
+    )
     var postgresURL = ProcessInfo.processInfo.environment["AIWF_TEST_POSTGRES_URL"]
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var report: ReportOptions
@@ -25,7 +27,8 @@ struct ScaleBenchmark: AsyncParsableCommand {
     func run() async throws {
         guard let postgresURL, let server = URLComponents(string: postgresURL), server.path.count > 1 else {
             throw ValidationError(
-                "--postgres-url: the Gateway replicas share a PostgreSQL database; run scripts/postgres.sh start and pass $(scripts/postgres.sh url)")
+                "--postgres-url: the Gateway replicas share a PostgreSQL database; run scripts/postgres.sh start and pass $(scripts/postgres.sh url)"
+            )
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-bench-scale-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -72,7 +75,8 @@ struct ScaleBenchmark: AsyncParsableCommand {
         }
         let bases = (0..<gateways).map { "http://127.0.0.1:\(system.ports["Gateway-\($0)"] ?? 0)" }
         let basic = "Basic " + Data("bench@example.com:\(password)".utf8).base64EncodedString()
-        let made = try JSONValue.parse(Data(try await httpCall(bases[0] + "/api/v1/keys", authorization: basic, body: #"{"name": "bench"}"#).utf8))
+        let made = try JSONValue.parse(
+            Data(try await httpCall(bases[0] + "/api/v1/keys", authorization: basic, body: #"{"name": "bench"}"#).utf8))
         let api = BenchAPI(bases: bases, authorization: "Bearer \(made["key"]?.stringValue ?? "")")
 
         let sampler = Task {

@@ -9,7 +9,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(
         name: .customLong("amqp-url"),
         help:
-            "RabbitMQ URL, or a comma-separated list of a cluster's nodes tried in turn (AIWF_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/)."
+            "RabbitMQ URL (amqps:// for TLS), or a comma-separated list of a cluster's nodes tried in turn (AIWF_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/)."
     )
     public var amqpURL: String?
 
