@@ -3,6 +3,7 @@
 #   scripts/broker.sh start   start the node unless it already runs, and wait until it accepts work
 #   scripts/broker.sh stop    stop the node
 # Settings: AIWF_DATA_DIR (default ./data), AIWF_BROKER_PORT (default 5672), AIWF_BROKER_NODE (default aiwf@localhost),
+# AIWF_BROKER_MANAGEMENT_PORT (the management API and UI on 127.0.0.1, default 15672),
 # AIWF_BROKER_TLS_DIR (a folder with ca.pem, server.pem and server.key: the node also takes TLS on port 5671, as the
 # tests need; scripts/test-ca.sh makes one).
 # If something else already answers on the AMQP port (a system RabbitMQ, say), that broker is used, with the
@@ -14,8 +15,9 @@ data=$(realpath -m "${AIWF_DATA_DIR:-$root/data}")
 port=${AIWF_BROKER_PORT:-5672}
 node=${AIWF_BROKER_NODE:-aiwf@localhost}
 base="$data/rabbitmq"
-# StageService's shards sit behind consistent-hash exchanges.
-plugins=rabbitmq_consistent_hash_exchange
+# StageService's shards sit behind consistent-hash exchanges; the management API (and UI, on port 15672) is how
+# deploy/broker-users.sh makes the services' users.
+plugins=rabbitmq_consistent_hash_exchange,rabbitmq_management
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -32,6 +34,8 @@ write_config() {
     local tls=${AIWF_BROKER_TLS_DIR:-}
     {
         echo "# Written by scripts/broker.sh"
+        echo "management.tcp.ip = 127.0.0.1"
+        echo "management.tcp.port = ${AIWF_BROKER_MANAGEMENT_PORT:-15672}"
         if [ -n "$tls" ]; then
             tls=$(realpath "$tls")
             echo "listeners.ssl.default = ${AIWF_BROKER_TLS_PORT:-5671}"
@@ -52,9 +56,9 @@ case "${1:-start}" in
 start)
     if port_open; then
         echo "aiwf: a broker already listens on port $port; using it"
-        broker_env rabbitmq-plugins -n "$node" enable --online rabbitmq_consistent_hash_exchange >/dev/null 2>&1 ||
-            as_root rabbitmq-plugins enable --online rabbitmq_consistent_hash_exchange >/dev/null 2>&1 ||
-            echo "aiwf: could not enable rabbitmq_consistent_hash_exchange on that broker; enable it there" >&2
+        broker_env rabbitmq-plugins -n "$node" enable --online ${plugins//,/ } >/dev/null 2>&1 ||
+            as_root rabbitmq-plugins enable --online ${plugins//,/ } >/dev/null 2>&1 ||
+            echo "aiwf: could not enable ${plugins//,/ } on that broker; enable them there" >&2
         exit 0
     fi
     # The node drops to the rabbitmq user, so its folders must belong to that user or it silently fails.

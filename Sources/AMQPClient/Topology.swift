@@ -33,7 +33,7 @@ public struct Topology: Sendable, Equatable {
 
     /// The three exchanges every service relies on (DESIGN.md §4).
     public static let standardExchanges = Topology(exchanges: [
-        ExchangeSpec(name: Exchange.commands, kind: .direct),
+        ExchangeSpec(name: Exchange.commands, kind: .topic),
         ExchangeSpec(name: Exchange.events, kind: .topic),
         ExchangeSpec(name: Exchange.deadLetters, kind: .direct),
     ])
@@ -65,8 +65,10 @@ public struct Topology: Sendable, Equatable {
 
 /// The names of the shared exchanges.
 public enum Exchange {
-    /// Direct; a command has exactly one consuming service.
-    public static let commands = "aiwf.commands"
+    /// Topic (with keys that are whole type names, so it routes like a direct exchange); a command has exactly one
+    /// consuming service. A topic exchange so the broker can check who may send which type (topic permissions).
+    /// It replaced the direct `aiwf.commands`, whose old bindings stay for senders of an older version.
+    public static let commands = "aiwf.requests"
     /// Topic; every handler has its own durable queue.
     public static let events = "aiwf.events"
     /// Direct; each queue's dead letters go to `<queue>.dead`.

@@ -20,7 +20,7 @@ extension Message {
     public var shardKey: String? { nil }
 }
 
-/// A message with exactly one consuming service, sent to `aiwf.commands` with its type as the routing key.
+/// A message with exactly one consuming service, sent to `aiwf.requests` with its type as the routing key.
 public protocol Command: Message {}
 
 /// A fact that already happened, published to `aiwf.events`; every interested handler has its own queue.

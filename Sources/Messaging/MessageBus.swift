@@ -150,7 +150,7 @@ extension MessageBus {
 
     /// Sends a typed request and decodes its reply; a refusal arrives as ``RemoteError``.
     ///
-    /// The request goes to `aiwf.commands` with its type as routing key, or straight to `queue` when given.
+    /// The request goes to `aiwf.requests` with its type as routing key, or straight to `queue` when given.
     public func request<R: Request>(
         _ request: R,
         context: MessageContext = MessageContext(),
@@ -204,7 +204,7 @@ public struct RequestHandlers: Sendable {
 
     private var acrossShards: Set<String> = []
 
-    /// The routing keys to bind the serving queue to `aiwf.commands` with.
+    /// The routing keys to bind the serving queue to `aiwf.requests` with.
     public var types: [String] { handlers.keys.sorted() }
 
     /// The types that concern one project, which reach its shard by their shard key; the others (``AcrossShards``)

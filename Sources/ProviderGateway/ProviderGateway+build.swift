@@ -53,7 +53,7 @@ struct ProviderGateway: Sendable {
     /// The queue of a provider's lane: one slow or limited provider never delays another.
     static func laneQueue(_ provider: String) -> String { "provider.lane.\(provider)" }
 
-    /// One lane per provider, bound to `aiwf.commands` with the provider's routing key; the default provider's lane
+    /// One lane per provider, bound to `aiwf.requests` with the provider's routing key; the default provider's lane
     /// also takes requests that name no provider. A request for a provider nobody serves is unroutable at once.
     var topology: Topology {
         configuration.providers.keys.sorted().reduce(Topology()) { topology, name in

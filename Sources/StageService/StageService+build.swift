@@ -109,13 +109,6 @@ struct StageService: Sendable {
                 topology
                 + Topology(
                     exchanges: [ExchangeSpec(name: route.hash, kind: .consistentHash)],
-                    // Before sharding the queue was bound straight to the shared exchange (and reads went to the
-                    // commands queue): those routes would now deliver twice.
-                    unbindings: shards.count > 1
-                        ? []
-                        : (handlers.types + queryHandlers.types + route.types).map {
-                            BindingSpec(queue: queue, exchange: route.exchange, routingKey: $0)
-                        },
                     exchangeBindings: route.types.map {
                         ExchangeBindingSpec(destination: route.hash, source: route.exchange, routingKey: $0)
                     })

@@ -43,6 +43,34 @@ public enum BrokerControl {
         }
     }
 
+    /// The five services' own broker users on `virtualHost`, made by `deploy/broker-users.sh` (through the management
+    /// API) with names starting `prefix`: each service's URL by its name. Remove them with ``deleteUsers(_:)``.
+    public static func makeServiceUsers(virtualHost: String, prefix: String, repository: URL) async throws -> [String: String] {
+        let services = [
+            "TemplateService": "templates", "StageService": "stages", "ProviderGateway": "providers", "ApprovalService": "approvals",
+            "Gateway": "gateway",
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["AIWF_BROKER_API"] = "http://127.0.0.1:15672"
+        environment["AIWF_BROKER_VHOST"] = virtualHost
+        environment["AIWF_BROKER_USER_PREFIX"] = prefix
+        for user in services.values { environment["AIWF_BROKER_PASSWORD_\(user.uppercased())"] = "pw-\(user)" }
+        let script = repository.appendingPathComponent("deploy/broker-users.sh").path
+        let (output, status) = try await offThePool { [environment] in try runProgram("/bin/bash", [script], environment: environment) }
+        guard status == 0 else { throw BrokerControlError(message: "deploy/broker-users.sh failed: \(output)") }
+        return services.mapValues { "amqp://\(prefix)\($0):pw-\($0)@127.0.0.1:5672/\(virtualHost)" }
+    }
+
+    /// Deletes the users `makeServiceUsers` made, without waiting.
+    public static func deleteUsers(_ prefix: String) {
+        Thread.detachNewThread {
+            guard let node = try? node() else { return }
+            for user in ["templates", "stages", "providers", "approvals", "gateway"] {
+                _ = try? run(["-n", node, "delete_user", prefix + user])
+            }
+        }
+    }
+
     /// rabbitmqctl starts an Erlang VM and takes a second or more: run on one of the two cooperative threads, it
     /// would stall every other test meanwhile.
     private static func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
@@ -63,12 +91,19 @@ public enum BrokerControl {
     }
 
     private static func run(_ arguments: [String]) throws -> (output: String, status: Int32) {
+        try runProgram("/usr/sbin/rabbitmqctl", arguments, environment: nil, keepErrors: false)
+    }
+
+    private static func runProgram(_ path: String, _ arguments: [String], environment: [String: String]?, keepErrors: Bool = true)
+        throws -> (output: String, status: Int32)
+    {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = keepErrors ? output : FileHandle.nullDevice
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
