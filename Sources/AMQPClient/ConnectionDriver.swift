@@ -196,15 +196,22 @@ final class ConnectionDriver {
         for binding in topology.unbindings { try wire.unbind(binding, on: Self.adminChannel) }
     }
 
-    /// Declares a topology again after a reconnect. Someone may have declared it otherwise meanwhile: that is said,
-    /// but the connection is kept, or every reconnect would fail the same way (its consumers report it too).
+    /// Declares a topology again after a reconnect, each part on its own: one the broker refuses (declared otherwise
+    /// meanwhile, or a durable queue whose node of a cluster is down) is said and passed over, so the rest is in
+    /// place and the connection is kept; otherwise every reconnect would fail the same way.
     private func declareAgain(_ topology: Topology, using wire: AMQPWire) throws(AMQPError) {
-        do {
-            try declare(topology, using: wire)
-        } catch {
-            guard error.code == .channelClosed else { throw error }
-            logger.error("declaring again after a reconnect was refused", metadata: ["error": "\(error)"])
-            try wire.openChannel(Self.adminChannel)
+        let parts =
+            topology.exchanges.map { Topology(exchanges: [$0]) } + topology.queues.map { Topology(queues: [$0]) }
+            + topology.exchangeBindings.map { Topology(exchangeBindings: [$0]) } + topology.bindings.map { Topology(bindings: [$0]) }
+            + topology.unbindings.map { Topology(unbindings: [$0]) }
+        for part in parts {
+            do {
+                try declare(part, using: wire)
+            } catch {
+                guard error.code == .channelClosed else { throw error }
+                logger.error("declaring again after a reconnect was refused", metadata: ["error": "\(error)"])
+                try wire.openChannel(Self.adminChannel)
+            }
         }
     }
 

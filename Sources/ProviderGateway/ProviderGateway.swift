@@ -25,8 +25,9 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
         let plans = LaneLimitPlan.plans(for: providers)
         // The limits are kept in the broker's own queues, so they need the AMQP client itself, on a connection of
         // their own (a slot is an unacknowledged delivery held for the length of a call).
-        let limits = AMQPConnection(
-            options: AMQPConnectionOptions(url: host.configuration.amqpURL, name: "ProviderGateway.limits"), logger: host.logger)
+        var limitsOptions = AMQPConnectionOptions(url: host.configuration.amqpURL, name: "ProviderGateway.limits")
+        limitsOptions.alternates = host.configuration.amqpAlternates
+        let limits = AMQPConnection(options: limitsOptions, logger: host.logger)
         host.readiness.add("limits") { limits.isConnected }
         let gateway = ProviderGateway(
             configuration: providers, database: database, bus: host.bus, logger: host.logger,
@@ -49,7 +50,10 @@ struct ProviderGatewayCommand: AsyncParsableCommand {
             host.consumer("pacer-\(plan.provider)") {
                 // Pacing has no work to finish: it simply stops with the service.
                 await cancelWhenGracefulShutdown {
-                    await Pacer(plan: plan, url: host.configuration.amqpURL, serviceName: "ProviderGateway", logger: host.logger).run()
+                    await Pacer(
+                        plan: plan, url: host.configuration.amqpURL, alternates: host.configuration.amqpAlternates,
+                        serviceName: "ProviderGateway", logger: host.logger
+                    ).run()
                 }
             }
         }

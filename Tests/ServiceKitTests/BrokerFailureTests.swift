@@ -98,6 +98,28 @@ struct BrokerFailureTests {
         await fixture.tearDown()
     }
 
+    /// After a reconnect one queue can no longer be declared as before (here someone made it anew with other
+    /// arguments; in a cluster, a durable queue whose node is down): the queues after it are declared all the same.
+    @Test func aQueueRefusedOnReconnectDoesNotKeepTheRestOfTheTopologyFromBeingDeclared() async throws {
+        let (first, second) = (TestBroker.uniqueName("refused"), TestBroker.uniqueName("after-refused"))
+        let name = "test.redeclare.\(UUID().uuidString.prefix(8))"
+        let connection = TestBroker.connection(name)
+        try await connection.declare(Topology(queues: [QueueSpec(name: first), QueueSpec(name: second)]))
+        let other = TestBroker.connection("test.redeclare-other")
+        try await other.delete(queue: first)
+        try await other.delete(queue: second)
+        var changed = QueueSpec(name: first)
+        changed.maxLength = 7
+        try await other.declare(Topology(queues: [changed]))
+
+        try await BrokerControl.closeConnections(named: name)
+        #expect(try await eventually(timeout: .seconds(20)) { (try? await other.messageCount(queue: second)) != nil })
+        try await other.delete(queue: first)
+        try await other.delete(queue: second)
+        await connection.close()
+        await other.close()
+    }
+
     @Test func aServiceStartedBeforeTheQueueExistsGetsAClearRefusal() async throws {
         let connection = TestBroker.connection("test.missing-queue")
         let missing = TestBroker.uniqueName("missing")

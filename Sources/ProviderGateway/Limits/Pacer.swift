@@ -10,6 +10,8 @@ import Logging
 struct Pacer: Sendable {
     let plan: LaneLimitPlan
     let url: AMQPURL
+    /// The other nodes of a cluster, tried in turn when one cannot be reached.
+    var alternates: [AMQPURL] = []
     let serviceName: String
     let logger: Logger
 
@@ -17,6 +19,7 @@ struct Pacer: Sendable {
         while !Task.isCancelled {
             var options = AMQPConnectionOptions(url: url, name: "\(serviceName).pacer.\(plan.provider)")
             options.reconnects = false
+            options.alternates = alternates
             options.heartbeatSeconds = 5
             let connection = AMQPConnection(options: options, logger: logger)
             do {
