@@ -163,6 +163,11 @@ final class BenchSystem {
         try FileManager.default.copyItem(at: workflows.appendingPathComponent("website"), to: templates.appendingPathComponent("website"))
         try Self.write(Self.fanOut, to: templates.appendingPathComponent("bench-fanout"))
         try Self.write(Self.chain(chain), to: templates.appendingPathComponent("bench-chain"))
+        try Self.writeLocalProviders(to: folder, concurrency: 64)
+    }
+
+    /// A `providers.yaml` in `folder` with only the offline `local` provider, `concurrency` calls at once.
+    static func writeLocalProviders(to folder: URL, concurrency: Int) throws {
         try """
         default_provider: local
         providers:
@@ -170,7 +175,7 @@ final class BenchSystem {
             kind: local
             models:
               local-writer: {input_per_million: 0, output_per_million: 0}
-            limits: {max_concurrency: 64}
+            limits: {max_concurrency: \(concurrency)}
         """.write(to: folder.appendingPathComponent("providers.yaml"), atomically: true, encoding: .utf8)
     }
 

@@ -33,15 +33,7 @@ struct ScaleBenchmark: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-bench-scale-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try """
-        default_provider: local
-        providers:
-          local:
-            kind: local
-            models:
-              local-writer: {input_per_million: 0, output_per_million: 0}
-            limits: {max_concurrency: 32}
-        """.write(to: folder.appendingPathComponent("providers.yaml"), atomically: true, encoding: .utf8)
+        try BenchSystem.writeLocalProviders(to: folder, concurrency: 32)
 
         let database = "aiwf_bench_\(UUID().uuidString.prefix(8).lowercased())"
         try psql(postgresURL, "CREATE DATABASE \(database)")
