@@ -186,32 +186,33 @@ final class ConnectionDriver {
     }
 
     private func declare(_ topology: Topology, using wire: AMQPWire) throws(AMQPError) {
-        for exchange in topology.exchanges {
-            try wire.declare(exchange, on: Self.adminChannel)
-            knownExchanges.insert(exchange.name)
-        }
-        for queue in topology.queues { try wire.declare(queue, on: Self.adminChannel) }
-        for binding in topology.exchangeBindings { try wire.bind(binding, on: Self.adminChannel) }
-        for binding in topology.bindings { try wire.bind(binding, on: Self.adminChannel) }
-        for binding in topology.unbindings { try wire.unbind(binding, on: Self.adminChannel) }
+        for step in DeclareStep.steps(of: topology) { try perform(step, using: wire) }
     }
 
     /// Declares a topology again after a reconnect, each part on its own: one the broker refuses (declared otherwise
     /// meanwhile, or a durable queue whose node of a cluster is down) is said and passed over, so the rest is in
     /// place and the connection is kept; otherwise every reconnect would fail the same way.
     private func declareAgain(_ topology: Topology, using wire: AMQPWire) throws(AMQPError) {
-        let parts =
-            topology.exchanges.map { Topology(exchanges: [$0]) } + topology.queues.map { Topology(queues: [$0]) }
-            + topology.exchangeBindings.map { Topology(exchangeBindings: [$0]) } + topology.bindings.map { Topology(bindings: [$0]) }
-            + topology.unbindings.map { Topology(unbindings: [$0]) }
-        for part in parts {
+        for step in DeclareStep.steps(of: topology) {
             do {
-                try declare(part, using: wire)
+                try perform(step, using: wire)
             } catch {
                 guard error.code == .channelClosed else { throw error }
                 logger.error("declaring again after a reconnect was refused", metadata: ["error": "\(error)"])
                 try wire.openChannel(Self.adminChannel)
             }
+        }
+    }
+
+    private func perform(_ step: DeclareStep, using wire: AMQPWire) throws(AMQPError) {
+        switch step {
+        case .exchange(let exchange):
+            try wire.declare(exchange, on: Self.adminChannel)
+            knownExchanges.insert(exchange.name)
+        case .queue(let queue): try wire.declare(queue, on: Self.adminChannel)
+        case .exchangeBinding(let binding): try wire.bind(binding, on: Self.adminChannel)
+        case .binding(let binding): try wire.bind(binding, on: Self.adminChannel)
+        case .unbinding(let binding): try wire.unbind(binding, on: Self.adminChannel)
         }
     }
 
@@ -450,5 +451,21 @@ final class ConnectionDriver {
         deferred = []
         logger.debug("connection closed")
         waiters.forEach { $0.resume() }
+    }
+}
+
+/// One broker call of declaring a topology.
+private enum DeclareStep {
+    case exchange(ExchangeSpec)
+    case queue(QueueSpec)
+    case exchangeBinding(ExchangeBindingSpec)
+    case binding(BindingSpec)
+    case unbinding(BindingSpec)
+
+    /// The calls that declare `topology`, in order: exchanges, queues, bindings, then unbindings.
+    static func steps(of topology: Topology) -> [DeclareStep] {
+        topology.exchanges.map(DeclareStep.exchange) + topology.queues.map(DeclareStep.queue)
+            + topology.exchangeBindings.map(DeclareStep.exchangeBinding) + topology.bindings.map(DeclareStep.binding)
+            + topology.unbindings.map(DeclareStep.unbinding)
     }
 }

@@ -38,16 +38,19 @@ final class BenchProcesses: @unchecked Sendable {
         }
     }
 
-    /// Each instance's resident memory now, in MB, in start order.
-    func residentMegabytes() -> [(instance: String, megabytes: Double)] {
-        lock.withLock { processes.map { ($0.instance, Benchmarks.residentMegabytes(of: $0.process.processIdentifier)) } }
+    /// An instance's resident memory now, in MB (NaN when it is not running).
+    func residentMegabytes(_ instance: String) -> Double {
+        let process = lock.withLock { processes.first { $0.instance == instance }?.process }
+        return process.map { Benchmarks.residentMegabytes(of: $0.processIdentifier) } ?? .nan
     }
 
     /// Records each instance's resident memory, keeping its highest.
     func sample() {
-        let now = residentMegabytes()
         lock.withLock {
-            for (instance, megabytes) in now where !megabytes.isNaN { peaks[instance] = max(peaks[instance] ?? 0, megabytes) }
+            for (instance, process) in processes {
+                let megabytes = Benchmarks.residentMegabytes(of: process.processIdentifier)
+                if !megabytes.isNaN { peaks[instance] = max(peaks[instance] ?? 0, megabytes) }
+            }
         }
     }
 

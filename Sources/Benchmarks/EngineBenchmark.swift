@@ -148,7 +148,7 @@ struct EngineBenchmark: AsyncParsableCommand {
 final class BenchSystem {
     let folder: URL
     let url: String
-    private var processes: [String: Process] = [:]
+    private let processes: BenchProcesses
 
     static let websiteParams: [String: JSONValue] = [
         "company_name": "Bench Bakery", "industry": "bakery", "website_type": "business", "page_count": 3,
@@ -158,6 +158,7 @@ final class BenchSystem {
     init(folder: URL, workflows: URL, chain: Int, url: String) throws {
         self.folder = folder
         self.url = url
+        self.processes = BenchProcesses(folder: folder, firstPort: 18_180)
         let templates = folder.appendingPathComponent("workflows")
         try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: workflows.appendingPathComponent("website"), to: templates.appendingPathComponent("website"))
@@ -229,29 +230,10 @@ final class BenchSystem {
             ("ProviderGateway", ["--providers", folder.appendingPathComponent("providers.yaml").path]),
             ("ApprovalService", []),
         ]
-        for (offset, (name, extra)) in services.enumerated() {
-            let port = 18_180 + offset
-            let process = Process()
-            process.executableURL = siblingBinary(name)
-            process.arguments =
-                ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path, "--log-level", "error"] + extra
-            process.environment = ProcessInfo.processInfo.environment.merging(["AIWF_AMQP_URL": url]) { $1 }
-            try process.run()
-            processes[name] = process
-            guard try await waitUntilReady(port: port, timeout: .seconds(30)) else {
-                throw ValidationError("\(name) did not become ready; is RabbitMQ running?")
-            }
-        }
+        for (name, extra) in services { try await processes.start(name, arguments: extra, environment: ["AIWF_AMQP_URL": url]) }
     }
 
-    func rss(_ name: String) -> Double {
-        processes[name].map { residentMegabytes(of: $0.processIdentifier) } ?? .nan
-    }
+    func rss(_ name: String) -> Double { processes.residentMegabytes(name) }
 
-    func stop() {
-        for process in processes.values where process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    func stop() { processes.stop() }
 }

@@ -38,25 +38,12 @@ struct GatewayBenchmark: AsyncParsableCommand {
             ("ProviderGateway", ["--providers", folder.appendingPathComponent("providers.yaml").path]),
             ("Gateway", ["--key-rate", "100000000"]),
         ]
-        var processes: [String: Process] = [:]
-        defer { processes.values.filter(\.isRunning).forEach { $0.terminate() } }
+        let system = BenchProcesses(folder: folder, firstPort: 18_280)
+        defer { system.stop() }
         let password = "bench password \(UUID().uuidString.prefix(8))"
-        for (offset, (name, extra)) in services.enumerated() {
-            let port = 18_280 + offset
-            let process = Process()
-            process.executableURL = siblingBinary(name)
-            process.arguments =
-                ["--http-port", "\(port)", "--data-dir", folder.appendingPathComponent(name).path, "--log-level", "error"] + extra
-            process.environment = ProcessInfo.processInfo.environment.merging([
-                "AIWF_AMQP_URL": broker.amqpURL, "AIWF_ADMIN_EMAIL": "bench@example.com", "AIWF_ADMIN_PASSWORD": password,
-            ]) { $1 }
-            try process.run()
-            processes[name] = process
-            guard try await waitUntilReady(port: port, timeout: .seconds(30)) else {
-                throw ValidationError("\(name) did not become ready; is RabbitMQ running and are the release binaries built?")
-            }
-        }
-        let base = "http://127.0.0.1:18283"
+        let environment = ["AIWF_AMQP_URL": broker.amqpURL, "AIWF_ADMIN_EMAIL": "bench@example.com", "AIWF_ADMIN_PASSWORD": password]
+        for (name, extra) in services { try await system.start(name, arguments: extra, environment: environment) }
+        let base = "http://127.0.0.1:\(system.ports["Gateway"] ?? 0)"
         let basic = "Basic " + Data("bench@example.com:\(password)".utf8).base64EncodedString()
         let key =
             try await httpCall(base + "/api/v1/keys", authorization: basic, body: #"{"name": "bench"}"#)
@@ -78,8 +65,8 @@ struct GatewayBenchmark: AsyncParsableCommand {
         let (chatThroughput, _) = try await throughput {
             _ = try await httpCall(base + "/v1/chat/completions", authorization: bearer, body: chat)
         }
-        let gatewayRSS = residentMegabytes(of: processes["Gateway"]?.processIdentifier ?? 0)
-        let providerRSS = residentMegabytes(of: processes["ProviderGateway"]?.processIdentifier ?? 0)
+        let gatewayRSS = system.residentMegabytes("Gateway")
+        let providerRSS = system.residentMegabytes("ProviderGateway")
 
         let params = """
             {"company_name": "Bench", "industry": "bakery", "website_type": "business", "page_count": 3, \

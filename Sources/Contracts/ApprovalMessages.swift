@@ -321,12 +321,11 @@ public struct ItemOutcome: Codable, Sendable, Equatable {
 
 /// An approval was decided: approved, changes requested (regenerate with the feedback, only unapproved items when
 /// items were decided one by one), or rejected.
-public struct ApprovalDecided: Event {
+public struct ApprovalDecided: Event, ProjectScoped {
     public static let type = "approval.decided.v1"
 
     public var approvalID: String
     public var projectID: String
-    public var shardKey: String? { projectID }
     public var stageRunID: String
     public var stage: String
     public var decision: ApprovalDecision
@@ -388,12 +387,11 @@ public struct ApprovalVoteRecorded: Event {
 }
 
 /// Nobody decided in time: the project fails with `failure_reason = expired`.
-public struct ApprovalExpired: Event {
+public struct ApprovalExpired: Event, ProjectScoped {
     public static let type = "approval.expired.v1"
 
     public var approvalID: String
     public var projectID: String
-    public var shardKey: String? { projectID }
     public var stageRunID: String
     public var stage: String
     public var expiredAt: Date

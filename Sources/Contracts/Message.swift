@@ -20,6 +20,15 @@ extension Message {
     public var shardKey: String? { nil }
 }
 
+/// A message about one project, named by `projectID`: it routes to that project's StageService shard.
+public protocol ProjectScoped: Message {
+    var projectID: String { get }
+}
+
+extension ProjectScoped {
+    public var shardKey: String? { projectID }
+}
+
 /// A message with exactly one consuming service, sent to `aiwf.requests` with its type as the routing key.
 public protocol Command: Message {}
 

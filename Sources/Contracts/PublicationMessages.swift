@@ -79,12 +79,11 @@ public struct SurveySubmission: Codable, Sendable, Equatable {
 }
 
 /// A survey project's published definition and every stored response, for its owner.
-public struct GetSurveyResults: Request {
+public struct GetSurveyResults: Request, ProjectScoped {
     public typealias Reply = SurveyResults
     public static let type = "stage.survey-results.v1"
 
     public var projectID: String
-    public var shardKey: String? { projectID }
 
     public init(projectID: String) {
         self.projectID = projectID

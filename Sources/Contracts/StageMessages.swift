@@ -89,12 +89,11 @@ public struct CreateProject: Request {
 }
 
 /// Asks for one ``ProjectAction``; answered with the project as it is afterwards.
-public struct ChangeProject: Request {
+public struct ChangeProject: Request, ProjectScoped {
     public typealias Reply = ProjectView
     public static let type = "stage.change-project.v1"
 
     public var projectID: String
-    public var shardKey: String? { projectID }
     public var action: ProjectAction
     /// `restart`: the stage to run again from.
     public var stage: String?
@@ -113,12 +112,11 @@ public struct ChangeProject: Request {
 }
 
 /// One project with its stage runs, tasks and artifacts.
-public struct GetProject: Request {
+public struct GetProject: Request, ProjectScoped {
     public typealias Reply = ProjectDetail
     public static let type = "stage.get-project.v1"
 
     public var projectID: String
-    public var shardKey: String? { projectID }
 
     public init(projectID: String) { self.projectID = projectID }
 }
@@ -149,12 +147,11 @@ public struct ListProjects: Request {
 }
 
 /// The project's event log after `after` (0: from the start).
-public struct GetProjectEvents: Request {
+public struct GetProjectEvents: Request, ProjectScoped {
     public typealias Reply = [ProjectEvent]
     public static let type = "stage.get-project-events.v1"
 
     public var projectID: String
-    public var shardKey: String? { projectID }
     public var after: Int
     public var limit: Int
 
@@ -458,14 +455,13 @@ public struct TaskTextStreamed: Event {
 }
 
 /// Reads part of an artifact's bytes (its owner, or an admin): at most ``maximumLength`` from `offset`.
-public struct ReadArtifact: Request {
+public struct ReadArtifact: Request, ProjectScoped {
     public typealias Reply = ArtifactBytes
     public static let type = "stage.read-artifact.v1"
     /// Kept well below a message's size limit, the bytes travelling as base64.
     public static let maximumLength = 1 << 20
 
     public var projectID: String
-    public var shardKey: String? { projectID }
     public var artifactID: String
     public var offset: Int
     public var length: Int

@@ -83,9 +83,10 @@ struct ProjectRoutes {
         }
         var limit = 50
         if let text = query["limit"].map(String.init) {
-            guard let number = Int(text), (1...200).contains(number) else {
+            guard let number = Int(text), (1...ListProjects.maximumLimit).contains(number) else {
                 throw APIError.badRequest(
-                    "limit: a whole number from 1 to 200", details: [.init(pointer: "/limit", message: "got '\(text)'")])
+                    "limit: a whole number from 1 to \(ListProjects.maximumLimit)",
+                    details: [.init(pointer: "/limit", message: "got '\(text)'")])
             }
             limit = number
         }
