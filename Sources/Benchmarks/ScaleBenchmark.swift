@@ -1,3 +1,4 @@
+import AMQPClient
 import ArgumentParser
 import Contracts
 import Foundation
@@ -21,6 +22,8 @@ struct ScaleBenchmark: AsyncParsableCommand {
         help: "A PostgreSQL server the run makes a database of its own on, dropped after (AIWF_TEST_POSTGRES_URL; scripts/postgres.sh url)."
     )
     var postgresURL = ProcessInfo.processInfo.environment["AIWF_TEST_POSTGRES_URL"]
+    @Option(help: "RabbitMQ's management API, where the run makes a virtual host of its own (scripts/broker.sh enables it).")
+    var managementURL = "http://127.0.0.1:15672"
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var report: ReportOptions
 
@@ -41,11 +44,21 @@ struct ScaleBenchmark: AsyncParsableCommand {
         var shared = server
         shared.path = "/\(database)"
 
+        // A virtual host of the run's own: its shard queues must not join the hash exchanges of another system on the
+        // broker (nor stay behind in them).
+        let amqp = try broker.url()
+        let vhost = "aiwf-bench-scale-\(UUID().uuidString.prefix(8).lowercased())"
+        let everything = #"{"configure": ".*", "write": ".*", "read": ".*"}"#
+        try management("PUT", "/api/vhosts/\(vhost)", body: "{}", as: amqp)
+        defer { try? management("DELETE", "/api/vhosts/\(vhost)", as: amqp) }
+        try management("PUT", "/api/permissions/\(vhost)/\(amqp.user)", body: everything, as: amqp)
+
         let system = BenchProcesses(folder: folder, firstPort: 18_380)
         defer { system.stop() }
         let password = "bench password \(UUID().uuidString.prefix(8))"
         let common = [
-            "AIWF_AMQP_URL": broker.amqpURL, "AIWF_STAGE_SHARDS": "\(stageShards)", "AIWF_ADMIN_EMAIL": "bench@example.com",
+            "AIWF_AMQP_URL": "amqp://\(amqp.user):\(amqp.password)@\(amqp.host):\(amqp.port)/\(vhost)",
+            "AIWF_STAGE_SHARDS": "\(stageShards)", "AIWF_ADMIN_EMAIL": "bench@example.com",
             "AIWF_ADMIN_PASSWORD": password,
         ]
         try await system.start("TemplateService", arguments: ["--workflows-dir", workflows], environment: common)
@@ -101,12 +114,27 @@ struct ScaleBenchmark: AsyncParsableCommand {
 
     /// Runs one statement on the PostgreSQL server with `psql`.
     private func psql(_ url: String, _ statement: String) throws {
+        try run(["psql", url, "--quiet", "--command", statement], failing: "psql could not run: \(statement)")
+    }
+
+    /// One call of RabbitMQ's management API with `curl`, as the broker user of the AMQP URL.
+    private func management(_ method: String, _ path: String, body: String? = nil, as user: AMQPURL) throws {
+        try run(
+            [
+                "curl", "-fsS", "-o", "/dev/null", "-u", "\(user.user):\(user.password)", "-X", method, "-H",
+                "content-type: application/json",
+            ]
+                + (body.map { ["-d", $0] } ?? []) + [managementURL + path],
+            failing: "the management API at \(managementURL) refused \(method) \(path); is rabbitmq_management enabled?")
+    }
+
+    private func run(_ arguments: [String], failing message: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", url, "--quiet", "--command", statement]
+        process.arguments = arguments
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("psql could not run: \(statement)") }
+        guard process.terminationStatus == 0 else { throw ValidationError(message) }
     }
 }
 
