@@ -15,6 +15,10 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public static func == (lhs: AMQPError, rhs: AMQPError) -> Bool { lhs.code == rhs.code }
 
+    /// The broker's 404 for a queue: there is none of that name, or (in a cluster) its node is down. A queue that
+    /// another process declares will be there shortly.
+    public var isMissingQueue: Bool { code == .channelClosed && message.contains("refused with 404 ") }
+
     package static func connectionFailed(_ message: String) -> AMQPError { AMQPError(code: .connectionFailed, message: message) }
     package static func connectionLost(_ message: String) -> AMQPError { AMQPError(code: .connectionLost, message: message) }
     package static func channelClosed(_ message: String) -> AMQPError { AMQPError(code: .channelClosed, message: message) }

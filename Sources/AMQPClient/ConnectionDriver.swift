@@ -22,6 +22,11 @@ final class ConnectionDriver {
 
     private var consumers = ConsumerRegistry()
     private var adminChannelOpen = false
+    /// Consumers whose queue was not there when they were subscribed again after a reconnect (its node of a cluster
+    /// is down, or it is being declared again elsewhere): tried again, with the topology, until it is.
+    private var resubscribeLater: Set<Int> = []
+    private var nextResubscribe = ContinuousClock.now
+    private var resubscribeAttempts = 0
 
     private static let publishChannel = ConsumerRegistry.publishChannel
     private static let adminChannel = ConsumerRegistry.adminChannel
@@ -63,6 +68,7 @@ final class ConnectionDriver {
                 ready.forEach(execute)
             }
             flushOutbound()
+            retryResubscriptions()
             if wire.broken == nil, !wire.hasBufferedInput {
                 waitForInput(on: wire)
             }
@@ -138,6 +144,8 @@ final class ConnectionDriver {
             adminChannelOpen = true
             generation += 1
             consumers.connectionOpened()
+            resubscribeLater = []
+            resubscribeAttempts = 0
             for id in consumers.ids {
                 subscribe(id)
             }
@@ -209,11 +217,35 @@ final class ConnectionDriver {
         case .exchange(let exchange):
             try wire.declare(exchange, on: Self.adminChannel)
             knownExchanges.insert(exchange.name)
-        case .queue(let queue): try wire.declare(queue, on: Self.adminChannel)
+        case .queue(let queue): try declare(queue, using: wire)
         case .exchangeBinding(let binding): try wire.bind(binding, on: Self.adminChannel)
         case .binding(let binding): try wire.bind(binding, on: Self.adminChannel)
         case .unbinding(let binding): try wire.unbind(binding, on: Self.adminChannel)
         }
+    }
+
+    /// Declares a queue; one that exists already as another type or durability (declared by an earlier version,
+    /// which the broker cannot change in place) is kept as it is, with a warning that says how to move it.
+    private func declare(_ queue: QueueSpec, using wire: AMQPWire) throws(AMQPError) {
+        do {
+            try wire.declare(queue, on: Self.adminChannel)
+        } catch  where error.code == .channelClosed && Self.isKindMismatch(error) {
+            try wire.openChannel(Self.adminChannel)
+            _ = try wire.messageCount(queue.name, on: Self.adminChannel)
+            logger.warning(
+                "queue kept as an earlier version declared it",
+                metadata: [
+                    "queue": "\(queue.name)", "wanted": "\(queue.kind.rawValue)\(queue.durable ? "" : ", transient")",
+                    "how_to_move":
+                        "drain it (replay its dead letters, or stop its consumers' senders until it is empty), delete it with rabbitmqctl delete_queue, and restart this service",
+                    "refusal": "\(error.message)",
+                ])
+        }
+    }
+
+    /// The broker's refusal of a declaration that differs from the queue's type or durability only.
+    static func isKindMismatch(_ error: AMQPError) -> Bool {
+        error.message.contains("inequivalent arg 'x-queue-type'") || error.message.contains("inequivalent arg 'durable'")
     }
 
     /// Runs a synchronous broker call on the admin channel, reopening the channel after the broker closed it.
@@ -344,6 +376,14 @@ final class ConnectionDriver {
                 exclusive: registration.exclusive
             )
             consumers.subscribed(id, channel: channel, tag: tag)?.resume()
+        } catch  where error.code == .channelClosed && consumers.entry(id)?.subscribed == nil && error.isMissingQueue {
+            // Subscribed before, so the queue was there: after a node of a cluster went down it comes back once
+            // the topology is declared again on a surviving node (or the node returns).
+            logger.warning(
+                "queue not there after a reconnect; subscribing again shortly",
+                metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
+            consumers.release(channel)
+            resubscribeLater.insert(id)
         } catch  where error.code == .channelClosed {
             logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
             // The broker closed the channel; it can be opened again.
@@ -353,6 +393,22 @@ final class ConnectionDriver {
         } catch {
             // The connection broke; the consumer is subscribed again after the reconnect.
         }
+    }
+
+    /// Declares the topology again and subscribes the consumers waiting for their queue, at growing intervals.
+    private func retryResubscriptions() {
+        guard !resubscribeLater.isEmpty, ContinuousClock.now >= nextResubscribe, let wire else { return }
+        resubscribeAttempts += 1
+        nextResubscribe =
+            ContinuousClock.now + Backoff(initial: .milliseconds(250), maximum: .seconds(5)).delay(after: resubscribeAttempts)
+        do {
+            for topology in topologies { try declareAgain(topology, using: wire) }
+        } catch {
+            return  // the connection broke; the reconnect subscribes everyone
+        }
+        let waiting = resubscribeLater.sorted()
+        resubscribeLater = []
+        for id in waiting where consumers.entry(id) != nil { subscribe(id) }
     }
 
     func cancel(consumerID: Int, closingChannel: Bool = false) {

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Messaging
 import ServiceKit
+import ServiceTestSupport
 import Testing
 
 @testable import ApprovalService

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import GRDB
 import Messaging
+import ServiceTestSupport
 import Testing
 
 @testable import ApprovalService

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Messaging
 import NIOCore
+import ServiceTestSupport
 import Testing
 
 @testable import ApprovalService
@@ -82,7 +83,7 @@ struct NotificationTests {
         let second = try await smtpBed.start()
         try await sink.start()
         #expect(
-            try await eventually(.seconds(15)) {
+            try await eventually {
                 try await second.dispatcher.sendDue()
                 return sink.mails.count == 1
             })

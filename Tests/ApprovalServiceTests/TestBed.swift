@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import Messaging
 import ServiceStorage
+import ServiceTestSupport
 
 @testable import ApprovalService
 
@@ -64,16 +65,6 @@ func pagesApproval(
             ApprovalItem(id: "about", title: "About", contentHash: "ha", content: "About us"),
         ],
         assignees: assignees, policy: policy, remindAfterHours: remindAfterHours, expireAfterDays: expireAfterDays, escalateTo: escalateTo)
-}
-
-/// Waits until `condition` holds, for up to `timeout`.
-func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    return try await condition()
 }
 
 /// The Gateway's part in tests: it authenticates a user and sends their decision with them as the envelope's actor.

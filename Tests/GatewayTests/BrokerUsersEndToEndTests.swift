@@ -11,7 +11,8 @@ struct BrokerUsersEndToEndTests {
         let system = try await TestSystem(repository: repository)
         defer { system.stop() }
         let prefix = "test-\(UUID().uuidString.prefix(6).lowercased())-"
-        let urls = try await BrokerControl.makeServiceUsers(virtualHost: system.virtualHost, prefix: prefix, repository: repository)
+        let urls = try await BrokerControl.makeServiceUsers(
+            virtualHost: try #require(system.virtualHost), prefix: prefix, repository: repository)
         defer { BrokerControl.deleteUsers(prefix) }
 
         for (name, extra) in [

@@ -120,6 +120,54 @@ struct BrokerFailureTests {
         await other.close()
     }
 
+    /// A consumer's queue is gone when the connection comes back (in a cluster: a transient queue went with its node,
+    /// and another process declares it again on a surviving one). The consumer waits for it instead of ending.
+    @Test func aConsumerWhoseQueueIsGoneAfterAReconnectWaitsForItAndGoesOn() async throws {
+        let queue = TestBroker.uniqueName("comes-back")
+        let name = "test.resubscribe.\(UUID().uuidString.prefix(8))"
+        let connection = TestBroker.connection(name)
+        let other = TestBroker.connection("test.resubscribe-other")
+        try await other.declare(Topology(queues: [QueueSpec(name: queue)]))
+        let subscription = try await connection.consume(queue: queue, prefetch: 10)
+        let first = connection.generation
+        // The queue goes and the connection drops (as when the queue's node of a cluster stops); subscribing again
+        // after the reconnect is refused with 404 until the queue is back.
+        try await other.delete(queue: queue)
+        try await BrokerControl.closeConnections(named: name)
+        #expect(try await eventually { connection.generation > first })
+        try await Task.sleep(for: .seconds(1))
+        try await other.declare(Topology(queues: [QueueSpec(name: queue)]))
+        try await other.publish([OutgoingMessage(exchange: "", routingKey: queue, body: Data("after the gap".utf8))])
+        var iterator = subscription.deliveries.makeAsyncIterator()
+        let delivery = try await iterator.next()
+        #expect(delivery.map { String(decoding: $0.body, as: UTF8.self) } == "after the gap")
+        if let delivery { connection.ack(delivery) }
+        try await other.delete(queue: queue)
+        await connection.close()
+        await other.close()
+    }
+
+    /// An earlier version declared a queue as a classic one; this one wants it quorum, which the broker refuses to
+    /// change in place: the queue is kept (and used) as it is, so an upgrade starts instead of failing.
+    @Test func aQueueAnEarlierVersionDeclaredAsAnotherTypeIsKeptAsItIs() async throws {
+        let queue = TestBroker.uniqueName("upgraded")
+        let connection = TestBroker.connection("test.upgraded")
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue, kind: .classic)]))
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue, kind: .quorum)]))
+        var transient = QueueSpec(name: queue, kind: .classic)
+        transient.durable = false
+        try await connection.declare(Topology(queues: [transient]))
+        try await connection.publish([OutgoingMessage(exchange: "", routingKey: queue, body: Data("kept".utf8))])
+        #expect(try await connection.messageCount(queue: queue) == 1)
+        // Any other difference is still refused, with what to do.
+        var longer = QueueSpec(name: queue, kind: .classic)
+        longer.maxLength = 3
+        let error = await #expect(throws: AMQPError.self) { try await connection.declare(Topology(queues: [longer])) }
+        #expect(error?.message.contains("inequivalent arg 'x-max-length'") == true)
+        try await connection.delete(queue: queue)
+        await connection.close()
+    }
+
     @Test func aServiceStartedBeforeTheQueueExistsGetsAClearRefusal() async throws {
         let connection = TestBroker.connection("test.missing-queue")
         let missing = TestBroker.uniqueName("missing")

@@ -108,16 +108,6 @@ func whileRunning<Result: Sendable>(
     return try await work()
 }
 
-/// Polls `condition` until it holds or `timeout` passes; for state only the broker can report.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 /// Counts events and lets a test await a number of them.
 actor EventCounter {
     private var count = 0

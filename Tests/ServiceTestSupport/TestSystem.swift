@@ -8,8 +8,9 @@ import Foundation
 /// port; stopped (killed) and cleaned up by `stop()`.
 public final class TestSystem: @unchecked Sendable {
     public let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aiwf-e2e-\(UUID().uuidString.prefix(8))")
-    public let virtualHost = "aiwf-e2e-\(UUID().uuidString.prefix(8))"
-    /// The broker URL of the virtual host.
+    /// The virtual host made for this system on the test broker; `nil` on a broker given by URL.
+    public let virtualHost: String?
+    /// The broker URL (a comma-separated list for a cluster) every service is started with.
     public let url: String
     public private(set) var services: [String: ServiceProcess] = [:]
     public private(set) var ports: [String: Int] = [:]
@@ -18,7 +19,16 @@ public final class TestSystem: @unchecked Sendable {
 
     public init(repository: URL) async throws {
         self.repository = repository
+        let virtualHost = "aiwf-e2e-\(UUID().uuidString.prefix(8))"
+        self.virtualHost = virtualHost
         url = try await BrokerControl.makeVirtualHost(virtualHost)
+    }
+
+    /// A system on a broker (or a cluster's URL list) of its own, which the caller cleans up.
+    public init(repository: URL, brokerURL: String) {
+        self.repository = repository
+        virtualHost = nil
+        url = brokerURL
     }
 
     /// Starts `name` and waits until it is ready; false (with its log) when it is not. A second replica of a
@@ -84,7 +94,7 @@ public final class TestSystem: @unchecked Sendable {
 
     public func stop() {
         services.values.forEach { $0.kill() }
-        BrokerControl.deleteVirtualHost(virtualHost)
+        if let virtualHost { BrokerControl.deleteVirtualHost(virtualHost) }
         try? FileManager.default.removeItem(at: folder)
     }
 }
