@@ -19,6 +19,12 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
     /// another process declares will be there shortly.
     public var isMissingQueue: Bool { code == .channelClosed && message.contains("refused with 404 ") }
 
+    /// The broker's refusal of a queue declaration that differs from the existing queue in type or durability only.
+    var isKindMismatch: Bool {
+        code == .channelClosed
+            && (message.contains("inequivalent arg 'x-queue-type'") || message.contains("inequivalent arg 'durable'"))
+    }
+
     package static func connectionFailed(_ message: String) -> AMQPError { AMQPError(code: .connectionFailed, message: message) }
     package static func connectionLost(_ message: String) -> AMQPError { AMQPError(code: .connectionLost, message: message) }
     package static func channelClosed(_ message: String) -> AMQPError { AMQPError(code: .channelClosed, message: message) }

@@ -229,7 +229,7 @@ final class ConnectionDriver {
     private func declare(_ queue: QueueSpec, using wire: AMQPWire) throws(AMQPError) {
         do {
             try wire.declare(queue, on: Self.adminChannel)
-        } catch  where error.code == .channelClosed && Self.isKindMismatch(error) {
+        } catch  where error.isKindMismatch {
             try wire.openChannel(Self.adminChannel)
             _ = try wire.messageCount(queue.name, on: Self.adminChannel)
             logger.warning(
@@ -241,11 +241,6 @@ final class ConnectionDriver {
                     "refusal": "\(error.message)",
                 ])
         }
-    }
-
-    /// The broker's refusal of a declaration that differs from the queue's type or durability only.
-    static func isKindMismatch(_ error: AMQPError) -> Bool {
-        error.message.contains("inequivalent arg 'x-queue-type'") || error.message.contains("inequivalent arg 'durable'")
     }
 
     /// Runs a synchronous broker call on the admin channel, reopening the channel after the broker closed it.
@@ -376,7 +371,7 @@ final class ConnectionDriver {
                 exclusive: registration.exclusive
             )
             consumers.subscribed(id, channel: channel, tag: tag)?.resume()
-        } catch  where error.code == .channelClosed && consumers.entry(id)?.subscribed == nil && error.isMissingQueue {
+        } catch  where error.isMissingQueue && consumers.entry(id)?.subscribed == nil {
             // Subscribed before, so the queue was there: after a node of a cluster went down it comes back once
             // the topology is declared again on a surviving node (or the node returns).
             logger.warning(
