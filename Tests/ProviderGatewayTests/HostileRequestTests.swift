@@ -6,6 +6,7 @@ import Messaging
 import NIOHTTP1
 import OfflineDrafts
 import ServiceStorage
+import ServiceTestSupport
 import Synchronization
 import Testing
 
@@ -39,10 +40,7 @@ struct HostileRequestTests {
                 })
             let lane = Task { try await gateway.serveLane("openai") }
             defer { lane.cancel() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while try await bus.messageCount(queue: "test.results") < count, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            _ = try await eventually { try await bus.messageCount(queue: "test.results") >= count }
             return try bus.messages(in: "test.results").map {
                 try IncomingMessage(body: $0, queue: "test.results", routingKey: "", redelivered: false, replyTo: nil)
             }
@@ -102,10 +100,7 @@ struct HostileRequestTests {
         let failure = try #require(answers.first).decode(GenerationFailed.self).payload
         #expect(failure.requestID == "wrong-type")
         #expect(failure.kind == "bad_request")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while bed.bus.messages(in: "\(ProviderGateway.laneQueue("openai")).dead").isEmpty, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        _ = try await eventually { !bed.bus.messages(in: "\(ProviderGateway.laneQueue("openai")).dead").isEmpty }
         #expect(bed.bus.messages(in: "\(ProviderGateway.laneQueue("openai")).dead").count == 1)
         #expect(await bed.fake.requests.isEmpty)
     }
@@ -184,7 +179,7 @@ struct HostileRequestTests {
             return
         }
         #expect(failure.kind == "deadline")
-        #expect(ContinuousClock.now - started < .seconds(10), "a 0.3 s deadline ends the wait, with room for a loaded machine")
+        #expect(ContinuousClock.now - started < .seconds(20), "a 0.3 s deadline ends the wait, with room for a loaded machine")
     }
 
     @Test func aHostileSchemaNeverMakesTheLocalProviderTrapOrGrow() async throws {

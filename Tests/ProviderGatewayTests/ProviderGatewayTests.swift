@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Messaging
 import ServiceStorage
+import ServiceTestSupport
 import Testing
 import WorkflowKit
 
@@ -297,10 +298,7 @@ struct ProviderGatewayBusTests {
     }
 
     private func waitForResults(_ count: Int, on bus: InMemoryBus) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await bus.messageCount(queue: "test.results") < count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = try await eventually { try await bus.messageCount(queue: "test.results") >= count }
         try #require(try await bus.messageCount(queue: "test.results") == count)
     }
 }

@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import Logging
+import ServiceTestSupport
 import Testing
 
 @testable import ProviderGateway
@@ -27,13 +28,7 @@ struct SlotLeaseTests {
         #expect(leases.idleCount == 0)
         leases.giveBack(second)
 
-        var ready = 0
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ready == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-            ready = try await connection.messageCount(queue: queue)
-        }
-        #expect(ready == 1, "back in the queue after the linger")
+        #expect(try await eventually { try await connection.messageCount(queue: queue) == 1 }, "back in the queue after the linger")
         #expect(leases.idleCount == 0)
         try await connection.delete(queue: queue)
         await connection.close()

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Messaging
 import ServiceStorage
+import ServiceTestSupport
 import Testing
 
 @testable import ProviderGateway
@@ -142,10 +143,7 @@ struct StreamingBusTests {
             context: MessageContext())
         let lane = Task { try await gateway.serveLane(provider) }
         defer { lane.cancel() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await bus.messageCount(queue: "test.results") < 1, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try #require(try await eventually { try await bus.messageCount(queue: "test.results") >= 1 }, "no result event")
         let streamed = bus.messages(in: "test.stream")
         let result = try MessageCoder().decode(Envelope<ContentGenerated>.self, from: try #require(streamed.last))
         let chunks = try streamed.dropLast().map { try MessageCoder().decode(Envelope<GenerationChunk>.self, from: $0).payload }

@@ -6,6 +6,7 @@ import Logging
 import Messaging
 import OfflineDrafts
 import ServiceStorage
+import ServiceTestSupport
 import Synchronization
 import Testing
 import WorkflowKit
@@ -110,9 +111,8 @@ final class EngineBed: Sendable {
                     }
                     // As a provider would: the answer after its pieces (here after StageService passed them on).
                     let taskID = String(request.requestID.prefix { $0 != "." })
-                    let deadline = ContinuousClock.now + .seconds(10)
-                    while texts.values.filter({ $0.taskID == taskID }).count < pieces.count, ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(2))
+                    _ = try await eventually(every: .milliseconds(2)) {
+                        texts.values.filter({ $0.taskID == taskID }).count >= pieces.count
                     }
                     answer = .content(pieces.joined())
                     // ProviderGateway ends the stream with the result itself.
