@@ -36,6 +36,11 @@ public struct AMQPError: Error, CustomStringConvertible, Equatable, Sendable {
         )
     }
     package static func nacked(_ message: String) -> AMQPError { AMQPError(code: .nacked, message: message) }
+    package static func consumerCancelled(queue: String) -> AMQPError {
+        AMQPError(
+            code: .consumerCancelled,
+            message: "the broker ended the consumer of '\(queue)': the queue was deleted, or its node of a cluster went down")
+    }
     public static var closed: AMQPError { AMQPError(code: .closed, message: "the connection was closed by this process") }
     package static func invalidURL(_ message: String) -> AMQPError { AMQPError(code: .invalidURL, message: message) }
     package static func invalidMessage(_ message: String) -> AMQPError { AMQPError(code: .invalidMessage, message: message) }
@@ -61,6 +66,8 @@ extension AMQPError.Code {
     public static let unroutable = Self(rawValue: "unroutable")
     /// The broker refused to take responsibility for a message.
     public static let nacked = Self(rawValue: "nacked")
+    /// The broker ended an exclusive consumer by itself (its queue is gone); whoever held it holds nothing now.
+    public static let consumerCancelled = Self(rawValue: "consumer-cancelled")
     /// The connection was closed by this process.
     public static let closed = Self(rawValue: "closed")
     /// The AMQP URL could not be read.

@@ -27,6 +27,9 @@ enum InboundEvent {
     case returned(messageID: String?)
     /// The broker closed one channel (the close is answered already); the connection stays usable.
     case channelClosed(channel: UInt16, reason: String)
+    /// The broker ended a consumer by itself: its queue was deleted, or its node of a cluster went down. The channel
+    /// stays open.
+    case consumerCancelled(consumerTag: String)
 }
 
 /// One librabbitmq connection and every raw C call the runtime makes.
@@ -404,7 +407,8 @@ final class AMQPWire {
             amqp_send_method(state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &closeOK)
             broken = broken ?? "the broker closed the connection: \(close.reply_code) \(Self.string(close.reply_text))"
         case AMQP_BASIC_CANCEL_METHOD:
-            broken = broken ?? "the broker cancelled a consumer on channel \(frame.channel) (was its queue deleted?)"
+            let cancel = method.decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            return .consumerCancelled(consumerTag: Self.string(cancel.consumer_tag))
         default:
             break
         }

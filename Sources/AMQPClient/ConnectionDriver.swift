@@ -404,6 +404,7 @@ final class ConnectionDriver {
         let waiting = resubscribeLater.sorted()
         resubscribeLater = []
         for id in waiting where consumers.entry(id) != nil { subscribe(id) }
+        if resubscribeLater.isEmpty { resubscribeAttempts = 0 }
     }
 
     func cancel(consumerID: Int, closingChannel: Bool = false) {
@@ -457,8 +458,26 @@ final class ConnectionDriver {
                 publishes.returned(messageID: messageID)
             case .channelClosed(let channel, let reason):
                 channelClosed(channel, reason: reason, using: wire)
+            case .consumerCancelled(let tag):
+                consumerCancelledByBroker(tag)
             }
             if wire.broken != nil { return }
+        }
+    }
+
+    /// The broker ended a consumer by itself: its queue was deleted, or its node of a cluster went down. An exclusive
+    /// consumer (a lock) is ended, so its owner knows it holds nothing any more; any other is subscribed again once
+    /// its queue is there, declared again with the topology (on a surviving node, when it lived on the lost one).
+    private func consumerCancelledByBroker(_ tag: String) {
+        guard let id = consumers.cancelledByBroker(tag: tag), let registration = consumers.entry(id)?.registration else { return }
+        logger.warning(
+            "the broker ended a consumer", metadata: ["queue": "\(registration.queue)", "exclusive": "\(registration.exclusive)"])
+        if registration.exclusive {
+            _ = consumers.cancel(id, generation: generation)
+            registration.finish(AMQPError.consumerCancelled(queue: registration.queue))
+        } else {
+            resubscribeLater.insert(id)
+            nextResubscribe = ContinuousClock.now
         }
     }
 

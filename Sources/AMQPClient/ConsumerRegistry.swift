@@ -94,6 +94,15 @@ struct ConsumerRegistry {
         return ids
     }
 
+    /// The broker ended the consumer of `tag` by itself; returns whose it was. The tag is forgotten and its channel is
+    /// neither closed nor given back: deliveries not yet settled are acknowledged on it later, and acknowledging on a
+    /// closed channel would close the connection. A new subscription gets a channel of its own.
+    mutating func cancelledByBroker(tag: String) -> Int? {
+        guard let id = idByTag.removeValue(forKey: tag) else { return nil }
+        entries[id]?.consumerTag = nil
+        return id
+    }
+
     /// Cancels `id`; its own channel stays open for deliveries not yet settled until ``closeLingeringChannel``.
     mutating func cancel(_ id: Int, generation: UInt64) -> Entry? {
         guard let entry = entries.removeValue(forKey: id) else { return nil }

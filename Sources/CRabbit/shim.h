@@ -18,16 +18,28 @@
 
 /// `amqp_login_with_properties` is variadic and so unavailable in Swift; this fixes PLAIN authentication and
 /// sends `connection_name` so the broker's management tools show which service owns a connection.
+///
+/// It also asks for `consumer_cancel_notify` (librabbitmq does not): without it the broker drops a consumer whose
+/// queue was deleted, or whose node of a cluster went down, without a word, and the consumer waits forever. The
+/// library merges this `capabilities` table into its own.
 static inline amqp_rpc_reply_t crabbit_login_plain(amqp_connection_state_t state, const char *vhost,
                                                    int channel_max, int frame_max, int heartbeat,
                                                    const char *user, const char *password,
                                                    const char *connection_name) {
-    amqp_table_entry_t entries[1];
+    amqp_table_entry_t capability_entries[1];
+    capability_entries[0].key = amqp_cstring_bytes("consumer_cancel_notify");
+    capability_entries[0].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capability_entries[0].value.value.boolean = 1;
+    amqp_table_entry_t entries[2];
     entries[0].key = amqp_cstring_bytes("connection_name");
     entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
     entries[0].value.value.bytes = amqp_cstring_bytes(connection_name);
+    entries[1].key = amqp_cstring_bytes("capabilities");
+    entries[1].value.kind = AMQP_FIELD_KIND_TABLE;
+    entries[1].value.value.table.num_entries = 1;
+    entries[1].value.value.table.entries = capability_entries;
     amqp_table_t properties;
-    properties.num_entries = 1;
+    properties.num_entries = 2;
     properties.entries = entries;
     return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, &properties,
                                       AMQP_SASL_METHOD_PLAIN, user, password);

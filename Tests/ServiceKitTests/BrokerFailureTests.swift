@@ -147,6 +147,47 @@ struct BrokerFailureTests {
         await other.close()
     }
 
+    /// The broker ends a consumer by itself when its queue goes (deleted, or its node of a cluster stopped). Told so,
+    /// the connection declares its topology again and subscribes the consumer on the new queue, without a reconnect;
+    /// unnoticed, the consumer would wait forever on a queue nobody declares again.
+    @Test func aConsumerWhoseQueueIsDeletedIsSubscribedAgainOnTheQueueDeclaredAgain() async throws {
+        let queue = TestBroker.uniqueName("deleted")
+        let connection = TestBroker.connection("test.broker-cancel")
+        let other = TestBroker.connection("test.broker-cancel-other")
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue)]))
+        let subscription = try await connection.consume(queue: queue, prefetch: 10)
+        let generation = connection.generation
+        try await other.publish([OutgoingMessage(exchange: "", routingKey: queue, body: Data("before".utf8))])
+        var iterator = subscription.deliveries.makeAsyncIterator()
+        let before = try #require(try await iterator.next())
+        try await other.delete(queue: queue)
+        #expect(
+            try await eventually { (try? await other.messageCount(queue: queue)) != nil }, "the connection declares the queue again")
+        connection.ack(before)  // on the channel of the ended consumer, which stays open
+        try await other.publish([OutgoingMessage(exchange: "", routingKey: queue, body: Data("after".utf8))])
+        let after = try await iterator.next()
+        #expect(after.map { String(decoding: $0.body, as: UTF8.self) } == "after")
+        if let after { connection.ack(after) }
+        #expect(connection.generation == generation, "no reconnect")
+        try await other.delete(queue: queue)
+        await connection.close()
+        await other.close()
+    }
+
+    /// An exclusive consumer is a lock: when the broker ends it, its holder is told (and holds nothing any more).
+    @Test func anExclusiveConsumerWhoseQueueIsDeletedEnds() async throws {
+        let queue = TestBroker.uniqueName("lock-gone")
+        let connection = TestBroker.connection("test.lock-gone")
+        try await connection.declare(Topology(queues: [QueueSpec(name: queue, kind: .classic)]))
+        let lock = try await connection.consume(queue: queue, prefetch: 1, exclusive: true)
+        let other = TestBroker.connection("test.lock-gone-other")
+        try await other.delete(queue: queue)
+        let error = await #expect(throws: AMQPError.self) { for try await _ in lock.deliveries {} }
+        #expect(error?.code == .consumerCancelled)
+        await connection.close()
+        await other.close()
+    }
+
     /// An earlier version declared a queue as a classic one; this one wants it quorum, which the broker refuses to
     /// change in place: the queue is kept (and used) as it is, so an upgrade starts instead of failing.
     @Test func aQueueAnEarlierVersionDeclaredAsAnotherTypeIsKeptAsItIs() async throws {
