@@ -38,25 +38,32 @@ public struct Topology: Sendable, Equatable {
         ExchangeSpec(name: Exchange.deadLetters, kind: .direct),
     ])
 
-    /// A durable work queue with its dead-letter queue `<name>.dead`.
+    /// A work queue with its dead-letter queue `<name>.dead`, a quorum queue (dead letters are kept for an operator,
+    /// whichever node of a cluster stops).
     ///
     /// - Parameters:
     ///   - kind: quorum by default; classic where exclusivity or endless requeues are the point.
+    ///   - durable: `false` for a classic queue of requests whose askers wait and ask again (queries, streamed
+    ///     pieces): it lives on one node of a cluster and goes with it, and its consumers declare it again on a
+    ///     surviving node at once, where a durable classic queue would be unusable until its node returns.
     ///   - deliveryLimit: how often a quorum queue redelivers a message (after crashes) before dead-lettering it.
     ///   - bindings: `(exchange, routing key)` pairs that route to this queue.
     public static func workQueue(
         _ name: String,
         kind: QueueSpec.Kind = .quorum,
+        durable: Bool = true,
         deliveryLimit: Int = 20,
         bindings: [(exchange: String, routingKey: String)] = []
     ) -> Topology {
+        precondition(durable || kind == .classic, "a quorum queue is always durable")
         let deadName = name + ".dead"
         var queue = QueueSpec(name: name, kind: kind)
+        queue.durable = durable
         queue.deadLetterExchange = Exchange.deadLetters
         queue.deadLetterRoutingKey = deadName
         if kind == .quorum { queue.deliveryLimit = deliveryLimit }
         return Topology(
-            queues: [queue, QueueSpec(name: deadName, kind: .classic)],
+            queues: [queue, QueueSpec(name: deadName, kind: .quorum)],
             bindings: [BindingSpec(queue: deadName, exchange: Exchange.deadLetters, routingKey: deadName)]
                 + bindings.map { BindingSpec(queue: name, exchange: $0.exchange, routingKey: $0.routingKey) }
         )

@@ -62,7 +62,7 @@ struct ProviderGateway: Sendable {
             return topology + .workQueue(Self.laneQueue(name), bindings: bindings)
         } + limitPlans.values.sorted { $0.provider < $1.provider }.map(\.topology).reduce(Topology(), +)
             + .workQueue(
-                Self.requestsQueue, kind: .classic,
+                Self.requestsQueue, kind: .classic, durable: false,
                 bindings: [(Exchange.commands, GetPriceList.type), (Exchange.commands, GetProviderStatus.type)])
             + configuration.providers.keys.sorted().reduce(Topology()) { topology, name in topology + interactiveTopology(name) }
     }

@@ -94,6 +94,7 @@ struct StageService: Sendable {
     /// shard key. Requests about no one project are sent to each shard's queue by name.
     var topology: Topology {
         typealias Route = (exchange: String, hash: String, types: [String])
+        // Queries are asked again by whoever waits for them: a transient queue, declared again on a surviving node.
         let routes: [(queue: String, kind: QueueSpec.Kind, route: Route)] = [
             (ServiceQueues.stageCommands, .quorum, (Exchange.commands, StageShards.Exchanges.commands, handlers.typesForOneProject)),
             (Self.queriesQueue, .classic, (Exchange.commands, StageShards.Exchanges.queries, queryHandlers.typesForOneProject)),
@@ -114,10 +115,13 @@ struct StageService: Sendable {
                     })
             for shard in shards.all {
                 // Each queue of equal weight on the hash ring.
-                topology = topology + .workQueue(shards.queue(queue, shard: shard), kind: kind, bindings: [(route.hash, "1")])
+                topology =
+                    topology
+                    + .workQueue(shards.queue(queue, shard: shard), kind: kind, durable: kind == .quorum, bindings: [(route.hash, "1")])
             }
         }
-        return shards.all.reduce(topology) { $0 + .workQueue(shards.queue(Self.chunksQueue, shard: $1), kind: .classic) }
+        // A piece lost with its node is only a gap in the live view: the answer itself comes as a result event.
+        return shards.all.reduce(topology) { $0 + .workQueue(shards.queue(Self.chunksQueue, shard: $1), kind: .classic, durable: false) }
     }
 
     func serveCommands() async throws {
