@@ -201,6 +201,13 @@ public final class AMQPConnection: Sendable {
         try await perform { driver in try driver.declare(topology) }
     }
 
+    /// Keeps a topology declared through another connection, to declare it again from this one: after a reconnect,
+    /// and when a queue of this connection's consumers is gone (a transient queue whose node of a cluster stopped,
+    /// which the other connection may have declared again before the broker noticed).
+    public func keepDeclared(_ topology: Topology) {
+        submit(Job(needsConnection: false, run: { driver in driver.keepDeclared(topology) }, fail: { _ in }))
+    }
+
     /// Publishes one message and returns once the broker confirmed it.
     ///
     /// Throws ``AMQPError/Code/unroutable`` for a mandatory message no queue took, ``AMQPError/Code/nacked``

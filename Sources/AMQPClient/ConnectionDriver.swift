@@ -190,6 +190,10 @@ final class ConnectionDriver {
     func declare(_ topology: Topology) throws {
         guard let wire else { throw AMQPError.connectionLost("not connected") }
         try onAdminChannel { _, _ in try declare(topology, using: wire) }
+        keepDeclared(topology)
+    }
+
+    func keepDeclared(_ topology: Topology) {
         if !topologies.contains(topology) { topologies.append(topology) }
     }
 

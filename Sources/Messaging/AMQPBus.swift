@@ -39,8 +39,10 @@ public final class AMQPBus: MessageBus {
         publisher.isConnected && consumer.isConnected && requester.isConnected
     }
 
+    /// Declares through the publishing connection; the consuming one declares it again when its queues are gone.
     public func declare(_ topology: Topology) async throws {
         try await publisher.declare(topology)
+        consumer.keepDeclared(topology)
     }
 
     public func publish(_ messages: [OutgoingMessage]) async throws {

@@ -60,7 +60,7 @@ struct ProviderGateway: Sendable {
             var bindings = [(Exchange.commands, GenerateContent.routingKey(provider: name))]
             if name == configuration.defaultProvider { bindings.append((Exchange.commands, GenerateContent.type)) }
             return topology + .workQueue(Self.laneQueue(name), bindings: bindings)
-        } + limitPlans.values.sorted { $0.provider < $1.provider }.map(\.topology).reduce(Topology(), +)
+        }
             + .workQueue(
                 Self.requestsQueue, kind: .classic, durable: false,
                 bindings: [(Exchange.commands, GetPriceList.type), (Exchange.commands, GetProviderStatus.type)])

@@ -132,8 +132,8 @@ struct GlobalLimitTests {
             kill(replica.processIdentifier, SIGKILL)
             replica.waitUntilExit()
         }
-        let seeded = LaneLimitPlan.plans(for: configuration).values.map(\.seededMarker)
-        for queue in topology.queues.map(\.name) + seeded + [results] { try? await client.delete(queue: queue) }
+        let limits = LaneLimitPlan.plans(for: configuration).values.flatMap(\.queues)
+        for queue in topology.queues.map(\.name) + limits + [results] { try? await client.delete(queue: queue) }
     }
 
     private func startReplica(_ index: Int, folder: URL, providers: URL, url: AMQPURL) throws -> Process {

@@ -24,14 +24,14 @@ struct LaneLimitPlanTests {
         let plan = try plan("{requests_per_minute: 600, max_concurrency: 4, burst: 1}")
         #expect(try #require(plan.mostCalls(in: .seconds(1))) <= 10)
         #expect(try #require(plan.mostCalls(in: .seconds(60))) <= 600)
-        let permits = try #require(plan.topology.queues.first { $0.name == plan.permitsQueue })
+        let permits = try #require(plan.pacedTopology.queues.first { $0.name == plan.permitsQueue })
         #expect(permits.maxLength == 0, "a bucket of one keeps no permit waiting: the pacer's next one is the one")
     }
 
     @Test func aLargerBurstStillKeepsTheMinute() throws {
         let plan = try plan("{requests_per_minute: 60, max_concurrency: 2, burst: 10}")
         #expect(try #require(plan.mostCalls(in: .seconds(60))) <= 60)
-        #expect(plan.topology.queues.first { $0.name == plan.permitsQueue }?.maxLength == 9)
+        #expect(plan.pacedTopology.queues.first { $0.name == plan.permitsQueue }?.maxLength == 9)
     }
 
     @Test func theQueuesWhoseArgumentsFollowASettingAreNamedAfterIt() throws {

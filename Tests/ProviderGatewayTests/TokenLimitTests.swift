@@ -71,10 +71,7 @@ struct TokenLimitTests {
         #expect(requests.last!.at - big.at >= .milliseconds(1_500), "the overage of four permits delays the next call")
         #expect(ContinuousClock.now - afterOverage < .seconds(5))
 
-        for queue in [
-            plan.permitsQueue, plan.tokenPermitsQueue, plan.slotsQueue, plan.lockQueue, plan.seededMarker,
-            ProviderGateway.laneQueue(provider), ProviderGateway.laneQueue(provider) + ".dead",
-        ] {
+        for queue in plan.queues + [ProviderGateway.laneQueue(provider), ProviderGateway.laneQueue(provider) + ".dead"] {
             try? await bus.delete(queue: queue)
         }
         await bus.close()

@@ -148,13 +148,15 @@ struct BrokerFailureTests {
     }
 
     /// The broker ends a consumer by itself when its queue goes (deleted, or its node of a cluster stopped). Told so,
-    /// the connection declares its topology again and subscribes the consumer on the new queue, without a reconnect;
-    /// unnoticed, the consumer would wait forever on a queue nobody declares again.
+    /// the connection declares the topology again (declared through another connection, as the bus does) and
+    /// subscribes the consumer on the new queue, without a reconnect; unnoticed, the consumer would wait forever on a
+    /// queue nobody declares again.
     @Test func aConsumerWhoseQueueIsDeletedIsSubscribedAgainOnTheQueueDeclaredAgain() async throws {
         let queue = TestBroker.uniqueName("deleted")
         let connection = TestBroker.connection("test.broker-cancel")
         let other = TestBroker.connection("test.broker-cancel-other")
-        try await connection.declare(Topology(queues: [QueueSpec(name: queue)]))
+        try await other.declare(Topology(queues: [QueueSpec(name: queue)]))
+        connection.keepDeclared(Topology(queues: [QueueSpec(name: queue)]))
         let subscription = try await connection.consume(queue: queue, prefetch: 10)
         let generation = connection.generation
         try await other.publish([OutgoingMessage(exchange: "", routingKey: queue, body: Data("before".utf8))])

@@ -55,7 +55,7 @@ struct BrokerGate: CallGate {
     }
 
     private func takePermit(from queue: String) async throws {
-        let (consumer, permit) = try await connection.takeOne(from: queue)
+        let (consumer, permit) = try await connection.takeOneOnceDeclared(from: queue)
         connection.ack(permit)
         await consumer.close()
     }
@@ -95,7 +95,7 @@ final class SlotLeases: Sendable {
             if connection.stillHolds(lease.delivery) { return lease }
             lease.consumer.closeSoon()
         }
-        let (consumer, delivery) = try await connection.takeOne(from: queue)
+        let (consumer, delivery) = try await connection.takeOneOnceDeclared(from: queue)
         return Lease(consumer: consumer, delivery: delivery)
     }
 
@@ -121,5 +121,19 @@ final class SlotLeases: Sendable {
             return state.idle.remove(at: index).lease
         }
         expired?.consumer.closeSoon()
+    }
+}
+
+extension AMQPConnection {
+    /// ``takeOne(from:)`` from a queue the pacer declares: until it has (at the start, or after the queue's node of a
+    /// cluster stopped), the broker answers 404, and the caller waits as it would for a permit.
+    fileprivate func takeOneOnceDeclared(from queue: String) async throws -> (AMQPConsumer, AMQPDelivery) {
+        while true {
+            do {
+                return try await takeOne(from: queue)
+            } catch let error as AMQPError where error.isMissingQueue {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
     }
 }

@@ -51,23 +51,43 @@ struct LaneLimitPlan: Sendable, Equatable {
     /// Classic queues on purpose: quorum queues count every requeue toward their delivery limit (eating slots) and
     /// accept several "exclusive" consumers on RabbitMQ 3.10 (every replica would pace).
     ///
+    /// Transient, so that in a cluster they live on one node and go with it, to be declared again on a surviving one
+    /// (a durable classic queue would be unusable until its node returns). The lock is declared by every replica
+    /// before it competes for it; the rest only by the pacer holding the lock (see ``pacedTopology``).
+    var lockTopology: Topology {
+        var lock = QueueSpec(name: lockQueue, kind: .classic)
+        lock.durable = false
+        return Topology(queues: [lock])
+    }
+
+    /// The permits, the slots and the marker saying the slots are there, declared by the lock's holder on its own
+    /// connection (so on its node) whenever it finds them gone.
+    ///
+    /// The slots and their marker are declared together, so they share a node and go together: a marker left
+    /// without its slots would keep every call waiting. Nobody else declares them, as a caller declaring the slots
+    /// again on its own node would part them from the marker.
+    ///
     /// A bucket of size `B` keeps `B − 1` permits waiting: the pacer's next permit is the `B`-th. With `B` waiting,
     /// a caller taking the last one just before the pacer's tick would start two calls in one instant, and a window
     /// would hold `B + 1 + R·W` calls, one more than the token bucket allows (see ``mostCalls(in:)``).
-    var topology: Topology {
-        var permits = QueueSpec(name: permitsQueue, kind: .classic)
-        permits.durable = false
-        permits.maxLength = burst - 1
-        permits.overflow = "drop-head"
-        var tokens = QueueSpec(name: tokenPermitsQueue, kind: .classic)
-        tokens.durable = false
-        tokens.maxLength = tokenBurst - 1
-        tokens.overflow = "drop-head"
+    var pacedTopology: Topology {
+        func transient(_ name: String, maxLength: Int? = nil) -> QueueSpec {
+            var queue = QueueSpec(name: name, kind: .classic)
+            queue.durable = false
+            if let maxLength {
+                queue.maxLength = maxLength
+                queue.overflow = "drop-head"
+            }
+            return queue
+        }
         return Topology(queues: [
-            permits, tokens, QueueSpec(name: slotsQueue, kind: .classic), QueueSpec(name: lockQueue, kind: .classic),
-            QueueSpec(name: seededMarker, kind: .classic),
+            transient(permitsQueue, maxLength: burst - 1), transient(tokenPermitsQueue, maxLength: tokenBurst - 1),
+            transient(slotsQueue), transient(seededMarker),
         ])
     }
+
+    /// Every queue of this provider's limits.
+    var queues: [String] { (lockTopology + pacedTopology).queues.map(\.name) }
 
     /// The most calls that can start in any window of length `window`: the permits waiting in the queue at its
     /// start, plus every permit the pacer issues within it (one per interval, the first possibly at its very start).

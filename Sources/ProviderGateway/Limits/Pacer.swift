@@ -7,6 +7,10 @@ import Logging
 /// Every replica competes for an exclusive consumer on the lock queue; the holder publishes permits on the same
 /// connection, which does not reconnect, so losing the lock also means losing the ability to publish. When the
 /// holder dies the broker drops its consumer and another replica takes over within about a second.
+///
+/// In a cluster every limit queue lives on one node (see ``LaneLimitPlan/lockTopology``). When the lock's node
+/// stops, the holder is told its consumer ended and competes again for the lock, declared again on a surviving node;
+/// when the node of the permits and slots stops, the holder declares them again and puts fresh slots in place.
 struct Pacer: Sendable {
     let plan: LaneLimitPlan
     let url: AMQPURL
@@ -23,14 +27,21 @@ struct Pacer: Sendable {
             options.heartbeatSeconds = 5
             let connection = AMQPConnection(options: options, logger: logger)
             do {
+                try await connection.declare(plan.lockTopology)
                 let lock = try await connection.consume(queue: plan.lockQueue, prefetch: 1, exclusive: true)
                 logger.info(
                     "pacing provider permits", metadata: ["provider": "\(plan.provider)", "per_second": "\(plan.permitsPerSecond ?? 0)"])
-                try await seedSlots(connection)
+                try await keepInPlace(connection)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await _ in lock.deliveries {}
                         throw AMQPError.closed
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            try await keepInPlace(connection)
+                        }
                     }
                     if let rate = plan.permitsPerSecond {
                         group.addTask { try await pace(connection, rate: rate, queue: plan.permitsQueue) }
@@ -47,6 +58,12 @@ struct Pacer: Sendable {
             await connection.close()
             try? await Task.sleep(for: .milliseconds(Int.random(in: 500...1000)))
         }
+    }
+
+    /// Declares the permits, slots and marker (again, when their node went) and seeds the slots if they are not there.
+    private func keepInPlace(_ connection: AMQPConnection) async throws {
+        try await connection.declare(plan.pacedTopology)
+        try await seedSlots(connection)
     }
 
     /// The first holder of the lock for a slot count puts that many slots in place, once.
