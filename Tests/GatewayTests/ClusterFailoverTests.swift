@@ -3,16 +3,13 @@ import Foundation
 import ServiceTestSupport
 import Testing
 
-/// The cluster's URL list, when `scripts/test.sh` started one.
-private let clusterURLs = ProcessInfo.processInfo.environment["AIWF_TEST_CLUSTER_URLS"]
-
 /// The five services on a three-node RabbitMQ cluster (`scripts/cluster.sh`, started by `scripts/test.sh`), every one
 /// connected to the first node; that node is stopped while website projects are being generated. Every service goes
 /// on over the next node of its URL list, and every project runs to done with each page written and each approval
 /// decided once.
 @Suite(
     "RabbitMQ cluster failover", .serialized, .timeLimit(.minutes(6)),
-    .enabled(if: clusterURLs != nil, "needs AIWF_TEST_CLUSTER_URLS (scripts/test.sh starts the cluster)"))
+    .enabled(if: TestCluster.urls != nil, "needs AIWF_TEST_CLUSTER_URLS (scripts/test.sh starts the cluster)"))
 struct ClusterFailoverTests {
     typealias API = GatewayEndToEndTests.API
     static let projects = 4
@@ -26,17 +23,16 @@ struct ClusterFailoverTests {
 
     @Test(arguments: Moment.allCases)
     func stoppingTheNodeEveryServiceUsesMidRunLosesNothingAndDoesNothingTwice(_ moment: Moment) async throws {
-        let urls = try #require(clusterURLs)
-        let cluster = repository.appendingPathComponent("scripts/cluster.sh").path
+        let urls = try #require(TestCluster.urls)
         var failure: (any Error)?
-        do { try await run(moment, urls: urls, cluster: cluster) } catch { failure = error }
+        do { try await run(moment, urls: urls) } catch { failure = error }
         // The node comes back for the next test, and rejoins the cluster.
-        let start = try await runProcess(URL(fileURLWithPath: "/bin/bash"), [cluster, "start-node", "1"])
+        let start = try await TestCluster.startNode(1)
         #expect(start.status == 0, "\(start.errors)")
         if let failure { throw failure }
     }
 
-    private func run(_ moment: Moment, urls: String, cluster: String) async throws {
+    private func run(_ moment: Moment, urls: String) async throws {
         let system = TestSystem(repository: repository, brokerURL: urls)
         defer { system.stop() }
         let problems = try await system.startEngine()
@@ -59,7 +55,7 @@ struct ClusterFailoverTests {
             #expect(try await eventually(timeout: .seconds(60)) { try await !Self.pending(api).isEmpty })
         }
         let started = ContinuousClock.now
-        let stop = try await runProcess(URL(fileURLWithPath: "/bin/bash"), [cluster, "stop-node", "1"])
+        let stop = try await TestCluster.stopNode(1)
         #expect(stop.status == 0, "\(stop.errors)")
 
         var decided: [String: Int] = [:]

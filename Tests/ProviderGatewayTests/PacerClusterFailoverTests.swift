@@ -6,18 +6,15 @@ import Testing
 
 @testable import ProviderGateway
 
-/// The cluster's URL list, when `scripts/test.sh` started one.
-private let clusterURLs = ProcessInfo.processInfo.environment["AIWF_TEST_CLUSTER_URLS"]
-
 /// A provider's global limits on a three-node RabbitMQ cluster (`scripts/cluster.sh`): two replicas' pacers connect
 /// to the first node, so the lock, permits and slots live there; a caller connects to the second. Once the first node
 /// stops, one pacer holds the lock again, declared on a surviving node with fresh slots, and calls are admitted again.
 @Suite(
     "Provider limits across a cluster node failure", .serialized, .timeLimit(.minutes(4)),
-    .enabled(if: clusterURLs != nil, "needs AIWF_TEST_CLUSTER_URLS (scripts/test.sh starts the cluster)"))
+    .enabled(if: TestCluster.urls != nil, "needs AIWF_TEST_CLUSTER_URLS (scripts/test.sh starts the cluster)"))
 struct PacerClusterFailoverTests {
     @Test func theLimitQueuesAreDeclaredAgainOnASurvivingNodeAndCallsGoOn() async throws {
-        let nodes = try AMQPURL.list(try #require(clusterURLs))
+        let nodes = try AMQPURL.list(try #require(TestCluster.urls))
         try #require(nodes.count == 3)
         let provider = "cluster\(UUID().uuidString.prefix(6).lowercased())"
         let configuration = try ProvidersConfiguration.parse(
@@ -50,11 +47,10 @@ struct PacerClusterFailoverTests {
         options.alternates = [nodes[2], nodes[0]]
         let caller = AMQPConnection(options: options, logger: logger)
         let gate = BrokerGate(connection: caller, plans: plans, linger: .zero)
-        let cluster = repository.appendingPathComponent("scripts/cluster.sh").path
         var failure: (any Error)?
         do {
             try await admitsACall(gate, provider)
-            let stop = try await runProcess(URL(fileURLWithPath: "/bin/bash"), [cluster, "stop-node", "1"])
+            let stop = try await TestCluster.stopNode(1)
             #expect(stop.status == 0, "\(stop.errors)")
             // Calls are admitted again: the slots and permits are back, on a surviving node.
             try await admitsACall(gate, provider)
@@ -73,7 +69,7 @@ struct PacerClusterFailoverTests {
         pacers.forEach { $0.cancel() }
         for queue in plan.queues { try? await caller.delete(queue: queue) }
         await caller.close()
-        let start = try await runProcess(URL(fileURLWithPath: "/bin/bash"), [cluster, "start-node", "1"])
+        let start = try await TestCluster.startNode(1)
         #expect(start.status == 0, "\(start.errors)")
         if let failure { throw failure }
     }
@@ -93,6 +89,3 @@ struct PacerClusterFailoverTests {
         try await admitted.value
     }
 }
-
-private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()

@@ -54,11 +54,7 @@ struct LaneLimitPlan: Sendable, Equatable {
     /// Transient, so that in a cluster they live on one node and go with it, to be declared again on a surviving one
     /// (a durable classic queue would be unusable until its node returns). The lock is declared by every replica
     /// before it competes for it; the rest only by the pacer holding the lock (see ``pacedTopology``).
-    var lockTopology: Topology {
-        var lock = QueueSpec(name: lockQueue, kind: .classic)
-        lock.durable = false
-        return Topology(queues: [lock])
-    }
+    var lockTopology: Topology { Topology(queues: [Self.transient(lockQueue)]) }
 
     /// The permits, the slots and the marker saying the slots are there, declared by the lock's holder on its own
     /// connection (so on its node) whenever it finds them gone.
@@ -71,19 +67,21 @@ struct LaneLimitPlan: Sendable, Equatable {
     /// a caller taking the last one just before the pacer's tick would start two calls in one instant, and a window
     /// would hold `B + 1 + R·W` calls, one more than the token bucket allows (see ``mostCalls(in:)``).
     var pacedTopology: Topology {
-        func transient(_ name: String, maxLength: Int? = nil) -> QueueSpec {
-            var queue = QueueSpec(name: name, kind: .classic)
-            queue.durable = false
-            if let maxLength {
-                queue.maxLength = maxLength
-                queue.overflow = "drop-head"
-            }
-            return queue
-        }
-        return Topology(queues: [
-            transient(permitsQueue, maxLength: burst - 1), transient(tokenPermitsQueue, maxLength: tokenBurst - 1),
-            transient(slotsQueue), transient(seededMarker),
+        Topology(queues: [
+            Self.transient(permitsQueue, maxLength: burst - 1), Self.transient(tokenPermitsQueue, maxLength: tokenBurst - 1),
+            Self.transient(slotsQueue), Self.transient(seededMarker),
         ])
+    }
+
+    /// A transient classic queue; one with a `maxLength` drops its oldest message when full (a bucket's overflow).
+    private static func transient(_ name: String, maxLength: Int? = nil) -> QueueSpec {
+        var queue = QueueSpec(name: name, kind: .classic)
+        queue.durable = false
+        if let maxLength {
+            queue.maxLength = maxLength
+            queue.overflow = "drop-head"
+        }
+        return queue
     }
 
     /// Every queue of this provider's limits.

@@ -31,7 +31,7 @@ struct Pacer: Sendable {
                 let lock = try await connection.consume(queue: plan.lockQueue, prefetch: 1, exclusive: true)
                 logger.info(
                     "pacing provider permits", metadata: ["provider": "\(plan.provider)", "per_second": "\(plan.permitsPerSecond ?? 0)"])
-                try await keepInPlace(connection)
+                try await putInPlace(connection)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await _ in lock.deliveries {}
@@ -60,10 +60,20 @@ struct Pacer: Sendable {
         }
     }
 
-    /// Declares the permits, slots and marker (again, when their node went) and seeds the slots if they are not there.
-    private func keepInPlace(_ connection: AMQPConnection) async throws {
+    /// Declares the permits, slots and marker and seeds the slots if they are not there: when the lock is taken.
+    private func putInPlace(_ connection: AMQPConnection) async throws {
         try await connection.declare(plan.pacedTopology)
         try await seedSlots(connection)
+    }
+
+    /// Puts them in place again when they went with their node. They share a node, so the marker alone tells: one
+    /// broker call a second while all is well.
+    private func keepInPlace(_ connection: AMQPConnection) async throws {
+        do {
+            try await seedSlots(connection)
+        } catch let error as AMQPError where error.isMissingQueue {
+            try await putInPlace(connection)
+        }
     }
 
     /// The first holder of the lock for a slot count puts that many slots in place, once.
