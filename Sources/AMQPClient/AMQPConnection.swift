@@ -72,6 +72,7 @@ public final class AMQPConnection: Sendable {
     private struct Status {
         var connected = false
         var generation: UInt64 = 0
+        var publishChannelReopenings = 0
         var connectionWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -109,6 +110,14 @@ public final class AMQPConnection: Sendable {
 
     /// Which incarnation of the connection is up; it grows with every reconnect.
     var generation: UInt64 { status.withLock { $0.generation } }
+
+    /// How often the publishing channel was opened again without a reconnect (the broker closed it, or refused a
+    /// publish and it was renewed).
+    var publishChannelReopenings: Int { status.withLock { $0.publishChannelReopenings } }
+
+    func publishChannelOpened() {
+        status.withLock { $0.publishChannelReopenings += 1 }
+    }
 
     /// Whether the connection is up right now.
     public var isConnected: Bool { status.withLock { $0.connected } }

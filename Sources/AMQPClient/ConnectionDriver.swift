@@ -22,6 +22,8 @@ final class ConnectionDriver {
 
     private var consumers = ConsumerRegistry()
     private var adminChannelOpen = false
+    /// The broker refused a publish (`basic.nack`): the publishing channel is opened afresh before the next send.
+    private var renewPublishChannel = false
     /// Consumers whose queue was not there when they were subscribed again after a reconnect (its node of a cluster
     /// is down, or it is being declared again elsewhere): tried again, with the topology, until it is.
     private var resubscribeLater: Set<Int> = []
@@ -271,6 +273,11 @@ final class ConnectionDriver {
     /// Sends what the window has room for. A message the broker would refuse fails alone, before it is sent.
     private func flushOutbound() {
         guard let wire, wire.broken == nil else { return }
+        // Once no confirm is still due on it, so none is lost with it; until then sending goes on as it was.
+        if renewPublishChannel, publishes.unconfirmedCount == 0 {
+            renewPublishChannel(using: wire)
+            guard wire.broken == nil else { return }
+        }
         while let pending = publishes.next() {
             if let problem = AMQPWire.problem(with: pending.message, maximumBodyBytes: options.maximumMessageBytes) {
                 pending.waiter.settle(AMQPError.invalidMessage(problem))
@@ -345,13 +352,34 @@ final class ConnectionDriver {
     private func reopenPublishChannel(reason: String, using wire: AMQPWire) {
         logger.warning("the broker closed the publishing channel; opening it again", metadata: ["reason": "\(reason)"])
         publishes.channelLost(reason: reason)
+        openPublishChannel(using: wire)
+    }
+
+    /// A broker that refuses a publish may keep refusing on that channel: RabbitMQ 3.10's channel remembers a quorum
+    /// queue's leader from the moment it first published there, and if that was during a failover, every later
+    /// publish to the queue is refused until the old leader's node returns. A fresh channel looks the leader up again.
+    private func renewPublishChannel(using wire: AMQPWire) {
+        renewPublishChannel = false
+        logger.info("the broker refused a publish; opening the publishing channel afresh")
+        do {
+            try wire.closeChannel(Self.publishChannel)
+        } catch {
+            wire.markBroken("closing the publishing channel failed: \(error)")
+            return
+        }
+        openPublishChannel(using: wire)
+    }
+
+    private func openPublishChannel(using wire: AMQPWire) {
         do {
             try wire.openChannel(Self.publishChannel)
             try wire.enableConfirms(on: Self.publishChannel)
         } catch {
-            wire.markBroken("reopening the publishing channel failed: \(error)")
+            wire.markBroken("opening the publishing channel failed: \(error)")
             return
         }
+        publishes.channelRenewed()
+        connection.publishChannelOpened()
         for id in consumers.publishChannelReopened() { subscribe(id) }
     }
 
@@ -457,6 +485,7 @@ final class ConnectionDriver {
                 }
             case .confirm(let tag, let multiple, let acknowledged):
                 publishes.confirm(tag, multiple: multiple, acknowledged: acknowledged)
+                if !acknowledged { renewPublishChannel = true }
                 flushOutbound()
             case .returned(let messageID):
                 publishes.returned(messageID: messageID)

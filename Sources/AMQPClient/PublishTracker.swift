@@ -75,7 +75,10 @@ struct PublishTracker {
             } else if acknowledged {
                 publish.waiter.settle(nil)
             } else {
-                publish.waiter.settle(AMQPError.nacked("the broker refused message \(message.messageID) for '\(message.exchange)'"))
+                publish.waiter.settle(
+                    AMQPError.nacked(
+                        "the broker refused message \(message.messageID) for '\(message.exchange)' (routing key '\(message.routingKey)')"
+                    ))
             }
         }
     }
@@ -95,6 +98,14 @@ struct PublishTracker {
             }
         }
         unconfirmed = [:]
+        tagByMessageID = [:]
+        returnedTags = []
+        nextDeliveryTag = 1
+    }
+
+    /// The publishing channel was opened afresh with nothing unconfirmed on it: its delivery tags start again at 1.
+    mutating func channelRenewed() {
+        precondition(unconfirmed.isEmpty, "a publishing channel is renewed only once every confirm has come")
         tagByMessageID = [:]
         returnedTags = []
         nextDeliveryTag = 1

@@ -58,6 +58,29 @@ struct HostilePublishTests {
         await connection.close()
     }
 
+    @Test func aRefusedPublishFailsAloneAndTheNextGoesOutOnAFreshChannel() async throws {
+        let connection = TestBroker.connection("test.hostile.refused")
+        var full = QueueSpec(name: TestBroker.uniqueName("full"), kind: .classic)
+        full.maxLength = 1
+        full.overflow = "reject-publish"
+        let other = TestBroker.uniqueName("other")
+        try await connection.declare(Topology(queues: [full, QueueSpec(name: other, kind: .classic)]))
+        let generation = connection.generation
+        try await roundTrip(connection, queue: full.name)
+
+        let error = await #expect(throws: AMQPError.self) { try await roundTrip(connection, queue: full.name) }
+        #expect(error?.code == .nacked)
+        #expect(error?.message.contains("routing key '\(full.name)'") == true, "\(String(describing: error))")
+        try await roundTrip(connection, queue: other)
+        #expect(connection.publishChannelReopenings == 1, "the channel that refused is not used again")
+        #expect(try await connection.messageCount(queue: full.name) == 1)
+        #expect(try await connection.messageCount(queue: other) == 1)
+        #expect(connection.generation == generation)
+        try await connection.delete(queue: full.name)
+        try await connection.delete(queue: other)
+        await connection.close()
+    }
+
     @Test func aPublishWhileTheBrokerIsUnreachableEndsAtItsDeadline() async throws {
         var options = AMQPConnectionOptions(url: try AMQPURL("amqp://guest:guest@127.0.0.1:1/"), name: "test.unreachable")
         options.publishTimeout = .milliseconds(500)
