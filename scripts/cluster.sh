@@ -77,7 +77,12 @@ start)
     echo "aiwf: cluster of $(name_of 1), $(name_of 2), $(name_of 3) is up"
     ;;
 stop-node)
-    ctl "${2:?which node}" stop >/dev/null 2>&1 || true
+    # As a rolling restart would: first wait until every quorum queue keeps its majority without this node. A node
+    # stopped seconds after it rejoined, before its queue members caught up, once left a second node unresponsive and
+    # the queues without a majority for minutes.
+    node_env "${2:?which node}" rabbitmq-upgrade -n "$(name_of "$2")" --timeout 60 await_online_quorum_plus_one >/dev/null 2>&1 ||
+        echo "aiwf: cluster node $2: some quorum queue would lose its majority without it; stopping it anyway" >&2
+    ctl "$2" stop >/dev/null 2>&1 || true
     ;;
 start-node)
     start_node "${2:?which node}"
