@@ -15,6 +15,18 @@ for file in deploy/k8s/base/*.yaml; do
 done
 kubernetes-validate --strict --quiet -k "$kubernetes_version" "${manifests[@]}"
 echo "deploy: ${#manifests[@]} Kubernetes manifests valid for $kubernetes_version"
+# The production overlay as `kubectl apply -k` would send it (with the example secrets), where kubectl is installed.
+if command -v kubectl >/dev/null; then
+    rendered=$(mktemp -d)
+    trap 'rm -rf "$rendered"' EXIT
+    cp -r deploy/k8s "$rendered/"
+    cp "$rendered/k8s/overlays/production/secrets.env.example" "$rendered/k8s/overlays/production/secrets.env"
+    kubectl kustomize "$rendered/k8s/overlays/production" >"$rendered/production.yaml"
+    kubernetes-validate --strict --quiet -k "$kubernetes_version" "$rendered/production.yaml"
+    echo "deploy: the production overlay renders ($(grep -c '^kind:' "$rendered/production.yaml") objects), all valid"
+else
+    echo "deploy: kubectl is not installed, so the production overlay was not rendered"
+fi
 
 # The Grafana dashboard: valid JSON, and every metric it queries is one the services define.
 python3 - <<'PY'

@@ -124,4 +124,24 @@ struct AccountStoreTests {
         try await store.deleteSession(hash: "s1")
         #expect(try await store.session(hash: "s1", at: later) == nil, "signed out")
     }
+
+    /// Gateway replicas started together against one database all find no user: one makes the first admin, the
+    /// others start as well instead of failing on its address.
+    @Test(arguments: Kind.allCases)
+    func replicasStartingTogetherMakeOneFirstAdminAndNoneFails(kind: Kind) async throws {
+        let (store, stop) = try await Self.store(kind)
+        defer { Task { await stop() } }
+        let passwords = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await Accounts(store: store, bcryptCost: 4).ensureFirstAdmin(email: nil, password: nil, logger: quiet)
+                }
+            }
+            return try await group.reduce(into: [String]()) { made, password in password.map { made.append($0) } }
+        }
+        #expect(passwords.count == 1, "one replica made the admin and showed its password")
+        #expect(try await store.userCount() == 1)
+        let admin = try await Accounts(store: store, bcryptCost: 4).identify(email: Accounts.defaultAdmin, password: passwords[0])
+        #expect(admin?.role == .admin)
+    }
 }

@@ -89,7 +89,13 @@ struct Accounts: Sendable {
         guard try await store.userCount() == 0 else { return nil }
         let address = email ?? Self.defaultAdmin
         let secret = password ?? Self.randomToken()
-        _ = try await createUser(email: address, password: secret, role: .admin)
+        do {
+            _ = try await createUser(email: address, password: secret, role: .admin)
+        } catch let error as APIError where error.code == "email-taken" {
+            // Replicas that start together against one shared database all saw no users; one of them made it.
+            logger.info("the first admin was made by another Gateway replica", metadata: ["email": "\(address)"])
+            return nil
+        }
         guard password == nil else {
             logger.info("first admin created", metadata: ["email": "\(address)"])
             return nil
