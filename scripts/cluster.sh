@@ -61,6 +61,16 @@ await_node() {
     return 1
 }
 
+# Stops node N, and kills it when it does not stop when asked (a wedged node may not answer rabbitmqctl).
+stop_node() {
+    local n=$1 pid
+    node_env "$n" timeout 60 rabbitmqctl -n "$(name_of "$n")" stop >/dev/null 2>&1 && return 0
+    pid=$(ss -Hltnp "sport = :$(($(port_of "$n") + 20000))" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    [ -n "$pid" ] || return 0
+    echo "aiwf: cluster node $n did not stop when asked; killing it (pid $pid)" >&2
+    as_root kill -9 "$pid"
+}
+
 joined() { ctl 1 cluster_status 2>/dev/null | grep -q "$(name_of "$1")"; }
 
 case "${1:-start}" in
@@ -82,14 +92,14 @@ stop-node)
     # the queues without a majority for minutes.
     node_env "${2:?which node}" rabbitmq-upgrade -n "$(name_of "$2")" --timeout 60 await_online_quorum_plus_one >/dev/null 2>&1 ||
         echo "aiwf: cluster node $2: some quorum queue would lose its majority without it; stopping it anyway" >&2
-    ctl "$2" stop >/dev/null 2>&1 || true
+    stop_node "$2"
     ;;
 start-node)
     start_node "${2:?which node}"
     await_node "$2"
     ;;
 stop)
-    for n in 1 2 3; do ctl "$n" stop >/dev/null 2>&1 || true; done
+    for n in 1 2 3; do stop_node "$n"; done
     as_root rm -rf "$data"
     ;;
 urls)
