@@ -273,8 +273,10 @@ final class ConnectionDriver {
     /// Sends what the window has room for. A message the broker would refuse fails alone, before it is sent.
     private func flushOutbound() {
         guard let wire, wire.broken == nil else { return }
-        // Once no confirm is still due on it, so none is lost with it; until then sending goes on as it was.
-        if renewPublishChannel, publishes.unconfirmedCount == 0 {
+        // Nothing more goes out on the refusing channel: once the confirms still due on it are in (so none is lost
+        // with it, and a steady stream of sends cannot put the renewal off), it is replaced and sending resumes.
+        if renewPublishChannel {
+            guard publishes.unconfirmedCount == 0 else { return }
             renewPublishChannel(using: wire)
             guard wire.broken == nil else { return }
         }
