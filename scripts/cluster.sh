@@ -18,6 +18,7 @@ as_root() {
 }
 
 port_of() { echo $((first_port + $1 - 1)); }
+dist_port_of() { echo $(($(port_of "$1") + 20000)); }
 name_of() { echo "aiwf-c$1@localhost"; }
 
 node_env() {
@@ -25,7 +26,7 @@ node_env() {
     shift
     local base="$data/node$n"
     as_root env RABBITMQ_NODENAME="$(name_of "$n")" RABBITMQ_NODE_PORT="$(port_of "$n")" \
-        RABBITMQ_DIST_PORT="$(($(port_of "$n") + 20000))" RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
+        RABBITMQ_DIST_PORT="$(dist_port_of "$n")" RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" RABBITMQ_CONFIG_FILE="$base/aiwf.conf" "$@"
 }
 
@@ -65,7 +66,7 @@ await_node() {
 stop_node() {
     local n=$1 pid
     node_env "$n" timeout 60 rabbitmqctl -n "$(name_of "$n")" stop >/dev/null 2>&1 && return 0
-    pid=$(ss -Hltnp "sport = :$(($(port_of "$n") + 20000))" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    pid=$(ss -Hltnp "sport = :$(dist_port_of "$n")" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
     [ -n "$pid" ] || return 0
     echo "aiwf: cluster node $n did not stop when asked; killing it (pid $pid)" >&2
     as_root kill -9 "$pid"

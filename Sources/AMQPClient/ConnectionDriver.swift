@@ -369,6 +369,8 @@ final class ConnectionDriver {
             wire.markBroken("closing the publishing channel failed: \(error)")
             return
         }
+        // Nothing is unconfirmed on it, so this only starts the delivery tags again.
+        publishes.channelLost(reason: "renewed after a refused publish")
         openPublishChannel(using: wire)
     }
 
@@ -380,7 +382,6 @@ final class ConnectionDriver {
             wire.markBroken("opening the publishing channel failed: \(error)")
             return
         }
-        publishes.channelRenewed()
         connection.publishChannelOpened()
         for id in consumers.publishChannelReopened() { subscribe(id) }
     }

@@ -103,14 +103,6 @@ struct PublishTracker {
         nextDeliveryTag = 1
     }
 
-    /// The publishing channel was opened afresh with nothing unconfirmed on it: its delivery tags start again at 1.
-    mutating func channelRenewed() {
-        precondition(unconfirmed.isEmpty, "a publishing channel is renewed only once every confirm has come")
-        tagByMessageID = [:]
-        returnedTags = []
-        nextDeliveryTag = 1
-    }
-
     /// Fails every message whose caller's deadline has passed: waiting ones are dropped, sent ones keep their tag
     /// so later confirms still add up, but their caller is told now.
     mutating func expire(now: ContinuousClock.Instant) {
